@@ -1,0 +1,79 @@
+/** Help texts, one per command, each with an example. */
+import { PERMISSIONS } from '../model/permissions.ts';
+
+export type CommandName = 'validate' | 'plan' | 'apply' | 'migrate';
+
+const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; if neither is set,
+                       an embedded PostgreSQL kept in ./.roster/)`;
+
+const USAGE: Record<CommandName, string> = {
+  validate: 'usage: roster validate [PATH...]',
+  plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--database-url URL]',
+  apply: 'usage: roster apply [PATH...] [--yes] [--actor NAME] [--git-commit SHA] [--database-url URL]',
+  migrate: 'usage: roster migrate [--database-url URL]',
+};
+
+export function usageOf(command: CommandName): string {
+  return USAGE[command];
+}
+
+export const HELP: Record<CommandName | 'general', string> = {
+  general: `roster ${''}— manage a platform's users, roles and companies as code.
+
+usage: roster <command> [options] [PATH...]
+
+Commands:
+  validate   check the YAML files offline; every problem with file:line:col
+  plan       show what apply would change
+  apply      make the database match the files, in one transaction
+  migrate    create or upgrade roster's tables in the database
+
+PATH is a file or a directory searched recursively for *.yaml and *.yml (default: the current directory).
+Run \`roster <command> --help\` for a command's options and an example.
+
+Exit codes: 0 success (plan --detailed-exitcode: no changes), 1 error, 2 plan --detailed-exitcode found changes.
+Permissions: ${PERMISSIONS.join(', ')}.
+`,
+  validate: `${USAGE.validate}
+
+Checks the configuration against the schema and across files (one organization, unique keys and emails,
+known roles, companies and permissions). Offline: no database needed. Exit 0 when valid, 1 otherwise.
+
+Example:
+  roster validate examples/acme
+`,
+  plan: `${USAGE.plan}
+
+Compares the files with the database and prints the changes apply would make. Changes nothing.
+
+  --format text|json   text for people (default), json for machines (schema/plan.schema.json)
+  --out FILE           also write the plan as JSON to FILE
+  --detailed-exitcode  exit 2 when there are changes, 0 when there are none
+${DATABASE_HELP}
+
+Example:
+  roster plan examples/acme --format json --out plan.json
+`,
+  apply: `${USAGE.apply}
+
+Shows the plan, asks for confirmation, and applies it in one transaction. Users missing from the files are
+deactivated, never deleted. Without a terminal, --yes is required.
+
+  -y, --yes            apply without asking (for CI, after the plan was reviewed)
+  --actor NAME         who applies, for the audit trail (default: $ROSTER_ACTOR, else the OS user)
+  --git-commit SHA     the configuration's commit, for the audit trail (default: $GITHUB_SHA, else git)
+${DATABASE_HELP}
+
+Example:
+  JANE_INITIAL_PASSWORD=… roster apply examples/acme --yes --actor "$GIT_AUTHOR_EMAIL"
+`,
+  migrate: `${USAGE.migrate}
+
+Creates or upgrades roster's tables. Safe to run any number of times, and by two processes at once.
+
+${DATABASE_HELP}
+
+Example:
+  DATABASE_URL=postgres://roster@db.internal/platform roster migrate
+`,
+};

@@ -1,0 +1,32 @@
+/** The CLI's window on the world, passed in so tests can run commands in-process with captured output. */
+import { createInterface } from 'node:readline';
+
+export interface OutputStream {
+  write(text: string): unknown;
+  readonly isTTY?: boolean;
+}
+
+export interface CliIo {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly cwd: string;
+}
+
+/** The real process's streams, environment and directory. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}
+
+/** Asks `question` on stderr and reads one line from stdin; resolves to the trimmed answer ('' at end of input). */
+export async function ask(io: CliIo, question: string): Promise<string> {
+  io.stderr.write(question);
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  try {
+    for await (const line of rl) return line.trim();
+    return '';
+  } finally {
+    rl.close();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * roster's command line: parses arguments, runs a command, and is the only place that turns errors into
+ * exit codes and messages (0 success, 1 error, 2 changes found by `plan --detailed-exitcode`).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError, formatDiagnostic, RosterError, UserError } from '../errors.ts';
+import { rootMessage } from '../db/connection.ts';
+import { ROSTER_VERSION } from '../version.ts';
+import { applyCommand } from './commands/apply.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { planCommand, type PlanFormat } from './commands/plan.ts';
+import { validateCommand } from './commands/validate.ts';
+import { HELP, usageOf, type CommandName } from './help.ts';
+import type { CliIo } from './io.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const DATABASE: Options = { 'database-url': { type: 'string' } };
+const COMMON: Options = { help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } };
+
+const COMMAND_OPTIONS: Record<CommandName, Options> = {
+  validate: { ...COMMON },
+  plan: {
+    ...COMMON,
+    ...DATABASE,
+    format: { type: 'string', default: 'text' },
+    out: { type: 'string' },
+    'detailed-exitcode': { type: 'boolean' },
+  },
+  apply: { ...COMMON, ...DATABASE, yes: { type: 'boolean', short: 'y' }, actor: { type: 'string' }, 'git-commit': { type: 'string' } },
+  migrate: { ...COMMON, ...DATABASE },
+};
+
+/** Runs roster with `argv` (without node and the script) and returns the exit code. Never throws. */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(HELP.general);
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.stdout.write(`${ROSTER_VERSION}\n`);
+    return 0;
+  }
+  if (!Object.hasOwn(COMMAND_OPTIONS, name)) {
+    throw new UserError(`unknown command '${name}'. Commands: validate, plan, apply, migrate (see roster --help)`);
+  }
+  const command = name as CommandName;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options: COMMAND_OPTIONS[command], allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${usageOf(command)}`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) {
+    io.stdout.write(HELP[command]);
+    return 0;
+  }
+  const cliIo = values['no-color'] ? { ...io, env: { ...io.env, NO_COLOR: '1' } } : io;
+  const paths = parsed.positionals;
+  const url = values['database-url'] as string | undefined;
+  switch (command) {
+    case 'validate':
+      return validateCommand({ paths, io: cliIo });
+    case 'plan': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json') throw new UserError(`--format must be text or json, not '${format}'`);
+      return planCommand({
+        paths,
+        databaseUrl: url,
+        format: format as PlanFormat,
+        out: values.out as string | undefined,
+        detailedExitCode: values['detailed-exitcode'] === true,
+        io: cliIo,
+      });
+    }
+    case 'apply':
+      return applyCommand({
+        paths,
+        databaseUrl: url,
+        yes: values.yes === true,
+        actor: values.actor as string | undefined,
+        gitCommit: values['git-commit'] as string | undefined,
+        io: cliIo,
+      });
+    case 'migrate':
+      if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
+      return migrateCommand({ databaseUrl: url, io: cliIo });
+    default:
+      return assertNever(command);
+  }
+}
+
+/** Prints an error the way its kind deserves and returns exit code 1. */
+function reportError(error: unknown, io: CliIo): number {
+  if (error instanceof ConfigError) {
+    for (const diagnostic of error.diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
+    io.stderr.write(`\n${error.diagnostics.length} problem${error.diagnostics.length === 1 ? '' : 's'} found; nothing was changed.\n`);
+    return 1;
+  }
+  if (error instanceof UserError) {
+    io.stderr.write(`error: ${error.message}\n`);
+    return 1;
+  }
+  // Not the person's mistake: say so, with enough to report it, but no values (they could be secrets).
+  const message = error instanceof RosterError ? error.message : rootMessage(error);
+  io.stderr.write(`internal error: ${message}\nNothing was changed. This is a bug in roster ${ROSTER_VERSION}; please report it.\n`);
+  if (io.env.ROSTER_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack.split('\n').slice(1).join('\n')}\n`);
+  return 1;
+}
+
+function assertNever(value: never): never {
+  throw new Error(`unhandled command ${String(value)}`);
+}

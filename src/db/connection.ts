@@ -1,0 +1,134 @@
+/**
+ * Opening the database: `--database-url`, else `DATABASE_URL`, else the embedded PostgreSQL.
+ * Every failure to reach the database becomes a {@link DatabaseError} that says what to check.
+ */
+import { join } from 'node:path';
+import { createPool, type DatabasePool } from 'slonik';
+import { DatabaseError } from '../errors.ts';
+import { startEmbedded } from './embedded.ts';
+import { assertSchemaCurrent, migrate } from './migrate.ts';
+import { sql } from './sql.ts';
+
+export interface Database {
+  readonly pool: DatabasePool;
+  /** Where the data lives, for messages: a redacted URL or the embedded directory. */
+  readonly description: string;
+  readonly embedded: boolean;
+  /** Closes connections and stops the embedded server, if any. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A connection string; null selects the embedded database. */
+  readonly url: string | null;
+  /** Where `.roster/` lives for the embedded database. */
+  readonly root: string;
+  /** Progress messages (stderr). */
+  readonly log: (message: string) => void;
+  /** Migrate when the schema is missing or old (always done for the embedded database). */
+  readonly migrate?: boolean;
+}
+
+/**
+ * Connects, checks the connection with a round trip, and makes sure the schema is current
+ * (migrating the embedded database, or when asked). Throws {@link DatabaseError}.
+ */
+export async function openDatabase(options: OpenOptions): Promise<Database> {
+  if (options.url === null) {
+    options.log(`Using the embedded PostgreSQL in ${join(options.root, '.roster')} (started for this run, stopped on exit; set DATABASE_URL or --database-url to use your own).`);
+    const server = await startEmbedded({ root: options.root });
+    try {
+      const database = await connect(server.url, server.directory, true, async () => server.stop());
+      const applied = await migrateOrThrow(database, options.log);
+      if (applied.length > 0) options.log(`Created the roster schema in the embedded database.`);
+      return database;
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
+  const database = await connect(options.url, redactUrl(options.url), false, async () => {});
+  try {
+    if (options.migrate) await migrateOrThrow(database, options.log);
+    else await assertSchemaCurrent(database.pool);
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+async function migrateOrThrow(database: Database, log: (message: string) => void): Promise<number[]> {
+  const applied = await migrate(database.pool);
+  if (applied.length > 0 && !database.embedded) log(`Applied migrations ${applied.join(', ')} to ${database.description}.`);
+  return applied;
+}
+
+async function connect(url: string, description: string, embedded: boolean, stop: () => Promise<void>): Promise<Database> {
+  let pool: DatabasePool;
+  try {
+    pool = await createPool(url, {
+      maximumPoolSize: embedded ? 1 : 4,
+      connectionTimeout: 10_000,
+      connectionRetryLimit: 1,
+      statementTimeout: 'DISABLE_TIMEOUT',
+      idleInTransactionSessionTimeout: 'DISABLE_TIMEOUT',
+      transactionRetryLimit: 0,
+      queryRetryLimit: 0,
+      captureStackTrace: false,
+    });
+  } catch (error) {
+    await stop();
+    throw connectionError(description, error);
+  }
+  let closed = false;
+  const database: Database = {
+    pool,
+    description,
+    embedded,
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await pool.end();
+      } finally {
+        await stop();
+      }
+    },
+  };
+  try {
+    await pool.query(sql.unsafe`select 1`);
+  } catch (error) {
+    await database.close();
+    throw connectionError(description, error);
+  }
+  return database;
+}
+
+function connectionError(description: string, error: unknown): DatabaseError {
+  const detail = rootMessage(error);
+  return new DatabaseError(
+    `cannot connect to the database at ${description}: ${detail}. ` +
+      'Check --database-url or DATABASE_URL, that the server is running, and the credentials.',
+    { cause: error },
+  );
+}
+
+/** The innermost message of an error chain, without the URL's password. */
+export function rootMessage(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  const message = current instanceof Error ? current.message : String(current);
+  return message.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, '//$1:***@');
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, '//$1:***@');
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The organization's state, desired (from YAML) and actual (from PostgreSQL), in one shape.
+ * Both sides are normalised with {@link normalizeState} before the planner compares them.
+ */
+import { compareStrings } from '../errors.ts';
+import type { Permission } from './permissions.ts';
+
+export interface OrganizationSpec {
+  readonly key: string;
+  readonly name: string;
+}
+
+export interface CompanySpec {
+  readonly key: string;
+  readonly name: string;
+}
+
+/** A custom role. Predefined roles are not part of the state: they are fixed. */
+export interface RoleSpec {
+  readonly key: string;
+  readonly name: string;
+  readonly description: string | null;
+  /** Sorted, without duplicates. */
+  readonly permissions: readonly Permission[];
+}
+
+/** Where a new user's initial password comes from. The plain text never lives in the state. */
+export type PasswordReference = { readonly kind: 'env'; readonly name: string } | { readonly kind: 'hash'; readonly hash: string };
+
+export interface UserSpec {
+  /** As written (or as stored); identity compares {@link emailKey} of it. */
+  readonly email: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly role: string;
+  readonly company: string;
+  readonly active: boolean;
+  /** Emails this user was known by (desired state only; empty for actual state). */
+  readonly formerEmails: readonly string[];
+  /** Desired state only; null when none is given or for actual state. */
+  readonly initialPassword: PasswordReference | null;
+}
+
+export interface OrgState {
+  readonly organization: OrganizationSpec;
+  readonly companies: readonly CompanySpec[];
+  readonly roles: readonly RoleSpec[];
+  readonly users: readonly UserSpec[];
+}
+
+/** The identity of an email: Unicode NFC, trimmed, case-folded. Two emails are the same login when their keys are equal. */
+export function emailKey(email: string): string {
+  return email.normalize('NFC').trim().toLowerCase();
+}
+
+/** Normal form of free text: NFC and trimmed, so invisible differences never show up as changes. */
+export function normalizeText(text: string): string {
+  return text.normalize('NFC').trim();
+}
+
+/**
+ * Returns the normal form of a state: text NFC-normalised and trimmed, permissions sorted and unique,
+ * lists sorted by key. Two states are equal when their normal forms are equal.
+ */
+export function normalizeState(state: OrgState): OrgState {
+  return {
+    organization: { key: state.organization.key, name: normalizeText(state.organization.name) },
+    companies: state.companies
+      .map((c) => ({ key: c.key, name: normalizeText(c.name) }))
+      .sort((a, b) => compareStrings(a.key, b.key)),
+    roles: state.roles
+      .map((r) => ({
+        key: r.key,
+        name: normalizeText(r.name),
+        description: r.description === null || normalizeText(r.description) === '' ? null : normalizeText(r.description),
+        permissions: [...new Set(r.permissions)].sort(compareStrings),
+      }))
+      .sort((a, b) => compareStrings(a.key, b.key)),
+    users: state.users
+      .map((u) => ({
+        ...u,
+        email: normalizeText(u.email),
+        firstName: normalizeText(u.firstName),
+        lastName: normalizeText(u.lastName),
+        formerEmails: [...new Set(u.formerEmails.map(normalizeText))],
+      }))
+      .sort((a, b) => compareStrings(emailKey(a.email), emailKey(b.email))),
+  };
+}

@@ -1,0 +1,237 @@
+/**
+ * The planner: a pure function from desired and actual state to a {@link Plan}. No I/O, no clock, deterministic.
+ */
+import { compareStrings } from '../errors.ts';
+import { emailKey, normalizeState, type CompanySpec, type OrgState, type RoleSpec, type UserSpec } from '../model/state.ts';
+import type {
+  Change,
+  CompanyChange,
+  FieldChange,
+  InitialPasswordSource,
+  OrganizationChange,
+  Plan,
+  PlanProblem,
+  PlanSummary,
+  RoleChange,
+  RoleFields,
+  UserChange,
+  UserFields,
+} from './types.ts';
+import { PLAN_FORMAT_VERSION } from './types.ts';
+
+/** How many referencing users a problem names before it says "and N more". */
+const REFERENCING_USERS_SHOWN = 5;
+
+export interface PlanInput {
+  /** The organization as the configuration describes it. */
+  readonly desired: OrgState;
+  /** The organization as stored, or null when it does not exist yet. Must be the same organization key. */
+  readonly actual: OrgState | null;
+}
+
+/**
+ * Computes the changes that make `actual` equal `desired`.
+ * Users are matched by email ignoring case, or by one of their `formerEmails` (a rename updates the same row);
+ * stored users missing from the configuration are deactivated, never deleted. Companies and roles that some user
+ * outside the configuration still references cannot be deleted: those show up in `problems`.
+ * Throws nothing for valid input; the configuration must already have passed validation.
+ */
+export function plan(input: PlanInput): Plan {
+  const desired = normalizeState(input.desired);
+  const actual = input.actual === null ? null : normalizeState(input.actual);
+
+  const organization = planOrganization(desired, actual);
+  const companies = diffByKey(desired.companies, actual?.companies ?? [], companyChange);
+  const roles = diffByKey(desired.roles, actual?.roles ?? [], roleChange);
+  const { changes: users, unmanaged } = planUsers(desired.users, actual?.users ?? []);
+
+  const problems = [
+    ...referenceProblems('company', companies, unmanaged, (u) => u.company),
+    ...referenceProblems('role', roles, unmanaged, (u) => u.role),
+  ];
+
+  // Dependency order: what users point at exists before them, and disappears only after them.
+  const changes: Change[] = [
+    ...organization,
+    ...companies.filter((c) => c.action !== 'delete'),
+    ...roles.filter((c) => c.action !== 'delete'),
+    ...users,
+    ...roles.filter((c) => c.action === 'delete'),
+    ...companies.filter((c) => c.action === 'delete'),
+  ];
+  return {
+    formatVersion: PLAN_FORMAT_VERSION,
+    organization: desired.organization.key,
+    changes,
+    problems,
+    summary: summarize(changes),
+  };
+}
+
+/** Counts changes per action. */
+export function summarize(changes: readonly Change[]): PlanSummary {
+  const summary = { create: 0, update: 0, deactivate: 0, reactivate: 0, delete: 0 };
+  for (const change of changes) summary[change.action] += 1;
+  return summary;
+}
+
+function planOrganization(desired: OrgState, actual: OrgState | null): OrganizationChange[] {
+  const key = desired.organization.key;
+  if (actual === null) {
+    return [{ type: 'organization', action: 'create', key, fields: { name: { before: null, after: desired.organization.name } } }];
+  }
+  const name = fieldChange(actual.organization.name, desired.organization.name);
+  return name ? [{ type: 'organization', action: 'update', key, fields: { name } }] : [];
+}
+
+function companyChange(desired: CompanySpec | undefined, actual: CompanySpec | undefined): CompanyChange | null {
+  const key = (desired ?? actual)!.key;
+  if (!actual) return { type: 'company', action: 'create', key, fields: { name: { before: null, after: desired!.name } } };
+  if (!desired) return { type: 'company', action: 'delete', key, fields: { name: { before: actual.name, after: null } } };
+  const name = fieldChange(actual.name, desired.name);
+  return name ? { type: 'company', action: 'update', key, fields: { name } } : null;
+}
+
+function roleChange(desired: RoleSpec | undefined, actual: RoleSpec | undefined): RoleChange | null {
+  const key = (desired ?? actual)!.key;
+  if (!actual) {
+    return { type: 'role', action: 'create', key, fields: roleFields(null, desired!) };
+  }
+  if (!desired) return { type: 'role', action: 'delete', key, fields: roleFields(actual, null) };
+  const fields = roleFields(actual, desired);
+  return Object.keys(fields).length > 0 ? { type: 'role', action: 'update', key, fields } : null;
+}
+
+function roleFields(before: RoleSpec | null, after: RoleSpec | null): RoleFields {
+  const fields: { -readonly [K in keyof RoleFields]: RoleFields[K] } = {};
+  const name = fieldChange(before?.name ?? null, after?.name ?? null);
+  if (name) fields.name = name;
+  const description = fieldChange(before?.description ?? null, after?.description ?? null);
+  if (description) fields.description = description;
+  const beforePermissions = before?.permissions ?? null;
+  const afterPermissions = after?.permissions ?? null;
+  if (before === null || after === null || beforePermissions!.join(',') !== afterPermissions!.join(',')) {
+    fields.permissions = { before: beforePermissions, after: afterPermissions };
+  }
+  return fields;
+}
+
+function diffByKey<T extends { key: string }, C>(
+  desired: readonly T[],
+  actual: readonly T[],
+  diff: (desired: T | undefined, actual: T | undefined) => C | null,
+): C[] {
+  const actualByKey = new Map(actual.map((item) => [item.key, item]));
+  const desiredByKey = new Map(desired.map((item) => [item.key, item]));
+  const keys = [...new Set([...desiredByKey.keys(), ...actualByKey.keys()])].sort(compareStrings);
+  const changes: C[] = [];
+  for (const key of keys) {
+    const change = diff(desiredByKey.get(key), actualByKey.get(key));
+    if (change !== null) changes.push(change);
+  }
+  return changes;
+}
+
+function planUsers(desired: readonly UserSpec[], actual: readonly UserSpec[]): { changes: UserChange[]; unmanaged: UserSpec[] } {
+  const actualByEmail = new Map(actual.map((user) => [emailKey(user.email), user]));
+  const claimed = new Set<UserSpec>();
+  const changes: UserChange[] = [];
+
+  for (const user of desired) {
+    const stored = findStoredUser(user, actualByEmail, claimed);
+    if (stored === undefined) {
+      changes.push(createUser(user));
+      continue;
+    }
+    claimed.add(stored);
+    const change = userChange(user, stored);
+    if (change) changes.push(change);
+  }
+
+  const unmanaged = actual.filter((user) => !claimed.has(user));
+  for (const user of unmanaged) {
+    if (user.active) changes.push({ type: 'user', action: 'deactivate', key: user.email, fields: {}, reason: 'not in the configuration' });
+  }
+  changes.sort((a, b) => compareStrings(emailKey(a.key), emailKey(b.key)));
+  return { changes, unmanaged };
+}
+
+/** The stored row a desired user owns: the one with its email, else the first with one of its former emails. */
+function findStoredUser(user: UserSpec, actualByEmail: ReadonlyMap<string, UserSpec>, claimed: ReadonlySet<UserSpec>): UserSpec | undefined {
+  for (const email of [user.email, ...user.formerEmails]) {
+    const stored = actualByEmail.get(emailKey(email));
+    if (stored !== undefined && !claimed.has(stored)) return stored;
+  }
+  return undefined;
+}
+
+function createUser(user: UserSpec): UserChange {
+  return {
+    type: 'user',
+    action: 'create',
+    key: user.email,
+    fields: {
+      email: { before: null, after: user.email },
+      firstName: { before: null, after: user.firstName },
+      lastName: { before: null, after: user.lastName },
+      role: { before: null, after: user.role },
+      company: { before: null, after: user.company },
+    },
+    active: user.active,
+    initialPassword: passwordSource(user),
+  };
+}
+
+function passwordSource(user: UserSpec): InitialPasswordSource | null {
+  const ref = user.initialPassword;
+  if (ref === null) return null;
+  return ref.kind === 'env' ? { source: 'env', name: ref.name } : { source: 'hash' };
+}
+
+function userChange(desired: UserSpec, stored: UserSpec): UserChange | null {
+  const fields: { -readonly [K in keyof UserFields]: UserFields[K] } = {};
+  if (emailKey(desired.email) !== emailKey(stored.email)) fields.email = { before: stored.email, after: desired.email };
+  for (const name of ['firstName', 'lastName', 'role', 'company'] as const) {
+    const change = fieldChange(stored[name], desired[name]);
+    if (change) fields[name] = change;
+  }
+  const key = desired.email;
+  if (desired.active && !stored.active) return { type: 'user', action: 'reactivate', key, fields, reason: 'active in the configuration' };
+  if (!desired.active && stored.active) return { type: 'user', action: 'deactivate', key, fields, reason: 'active: false in the configuration' };
+  return Object.keys(fields).length > 0 ? { type: 'user', action: 'update', key, fields } : null;
+}
+
+function fieldChange<T extends string>(before: T | null, after: T | null): FieldChange<T> | null {
+  return before === after ? null : { before, after };
+}
+
+function referenceProblems(
+  type: 'company' | 'role',
+  changes: readonly (CompanyChange | RoleChange)[],
+  unmanaged: readonly UserSpec[],
+  reference: (user: UserSpec) => string,
+): PlanProblem[] {
+  const problems: PlanProblem[] = [];
+  for (const change of changes) {
+    if (change.action !== 'delete') continue;
+    const users = unmanaged
+      .filter((user) => reference(user) === change.key)
+      .map((user) => user.email)
+      .sort(compareStrings);
+    if (users.length === 0) continue;
+    const shown = users.slice(0, REFERENCING_USERS_SHOWN);
+    const more = users.length > shown.length ? ` and ${users.length - shown.length} more` : '';
+    problems.push({
+      type,
+      key: change.key,
+      kind: 'still-referenced',
+      users: shown,
+      userCount: users.length,
+      message:
+        `cannot delete ${type} '${change.key}': ${users.length} user${users.length === 1 ? '' : 's'} not in the configuration ` +
+        `still belong${users.length === 1 ? 's' : ''} to it (${shown.join(', ')}${more}). ` +
+        `Add them to the configuration with another ${type} (active: false keeps them deactivated), or keep the ${type}.`,
+    });
+  }
+  return problems;
+}

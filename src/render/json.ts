@@ -1,0 +1,7 @@
+/** The plan for machines: documented by schema/plan.schema.json, stable key order, one trailing newline. */
+import type { Plan } from '../plan/types.ts';
+
+/** Renders `plan` as JSON. Pure; the plan is already plain data in a deterministic order. */
+export function renderPlanJson(plan: Plan): string {
+  return JSON.stringify(plan, null, 2) + '\n';
+}
