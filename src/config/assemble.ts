@@ -24,15 +24,15 @@ interface Located<T> {
 }
 
 /**
- * Assembles the organization from files that each passed the schema check (`partial` when others did not).
+ * Assembles the organization from parsed files, schema-valid or not (`partial` when some files could not be parsed).
+ * Returns a config only when the files passed the schema (the caller knows) and there is no diagnostic here.
  * Returns the diagnostics of every cross-file problem; `config` is null when there is any.
  */
 export function assembleConfig(
   files: readonly SourceFile[],
   options: { partial?: boolean } = {},
 ): { config: DesiredConfig | null; diagnostics: Diagnostic[] } {
-  // With `partial`, some files were unusable: what they define is unknown, so missing things are not reported.
-  const partial = options.partial ?? false;
+  // With `partial`, some files or items were unusable: what they define is unknown, so missing things are not reported.
   const diagnostics: Diagnostic[] = [];
   const at = (item: { file: SourceFile; path: readonly PathSegment[] }, ...rest: PathSegment[]) => positionAt(item.file, [...item.path, ...rest]);
 
@@ -40,18 +40,34 @@ export function assembleConfig(
   const companies: Located<CompanySpec>[] = [];
   const roles: Located<RoleSpec>[] = [];
   const users: Located<RawUser>[] = [];
+  let partial = options.partial ?? false;
   for (const file of files) {
-    const root = file.value as RawFile;
-    if (root.organization) organizations.push({ value: root.organization, file, path: ['organization'] });
-    root.companies?.forEach((value, i) => companies.push({ value, file, path: ['companies', i] }));
-    root.roles?.forEach((value, i) =>
+    if (!isObject(file.value)) partial = true;
+    const root = (isObject(file.value) ? file.value : {}) as Record<string, unknown>;
+    // Items the schema rejected still take part when their identifying fields are usable, so that cross-file
+    // problems are reported in the same run; anything unusable makes the picture partial.
+    const usable = <T>(section: string, guard: (item: unknown) => item is T, add: (item: T, path: PathSegment[]) => void) => {
+      const list = root[section];
+      if (list === undefined) return;
+      if (!Array.isArray(list)) {
+        partial = true;
+        return;
+      }
+      list.forEach((item, i) => (guard(item) ? add(item, [section, i]) : (partial = true)));
+    };
+    if (root.organization !== undefined) {
+      if (isOrganization(root.organization)) organizations.push({ value: root.organization, file, path: ['organization'] });
+      else partial = true;
+    }
+    usable('companies', isCompany, (value, path) => companies.push({ value, file, path }));
+    usable('roles', isRole, (value, path) =>
       roles.push({
-        value: { key: value.key, name: value.name, description: value.description ?? null, permissions: value.permissions },
+        value: { key: value.key, name: value.name, description: value.description ?? null, permissions: value.permissions as Permission[] },
         file,
-        path: ['roles', i],
+        path,
       }),
     );
-    root.users?.forEach((value, i) => users.push({ value, file, path: ['users', i] }));
+    usable('users', isUser, (value, path) => users.push({ value, file, path }));
   }
 
   if (organizations.length === 0 && !partial) {
@@ -96,10 +112,10 @@ export function assembleConfig(
       const first = emails.get(key);
       if (first) {
         if (first.item === user) continue; // the same former email twice is the schema's uniqueItems error
-        const what = (former: boolean) => (former ? 'a former email' : 'the email');
+        const field = candidate.former ? `formerEmails: '${candidate.email}'` : `email '${candidate.email}'`;
         diagnostics.push({
           position: at(user, ...candidate.path),
-          message: `email '${candidate.email}' is already used (emails are unique ignoring case, former emails included): ${what(candidate.former)} here is ${what(first.former)} of another user`,
+          message: `${field} is already the ${first.former ? 'former ' : ''}email of another user; emails are unique ignoring case, former emails included`,
           related: [{ position: at(first.item, ...first.path), message: 'first used here' }],
         });
         continue;
@@ -109,8 +125,11 @@ export function assembleConfig(
   }
 
   for (const user of users) {
-    const hash = user.value.initialPassword?.hash;
-    const problem = hash === undefined ? null : checkSuppliedHash(hash);
+    const reference = user.value.initialPassword;
+    const hash = reference?.hash;
+    // Only a reference the schema accepts is checked further, so each mistake is reported once.
+    const checkable = typeof hash === 'string' && reference?.env === undefined && /^\$(scrypt|argon2id)\$/.test(hash);
+    const problem = checkable ? checkSuppliedHash(hash) : null;
     if (problem) diagnostics.push({ position: at(user, 'initialPassword', 'hash'), message: `${describePath([...user.path, 'initialPassword', 'hash'])}: ${problem}` });
   }
 
@@ -131,7 +150,7 @@ export function assembleConfig(
     }
   }
 
-  if (diagnostics.length > 0 || partial) return { config: null, diagnostics };
+  if (diagnostics.length > 0 || partial || options.partial) return { config: null, diagnostics };
 
   const passwordPositions = new Map<string, SourcePosition>();
   for (const user of users) {
@@ -157,11 +176,36 @@ interface RawUser {
   initialPassword?: { env?: string; hash?: string };
 }
 
-interface RawFile {
-  organization?: { key: string; name: string };
-  companies?: CompanySpec[];
-  roles?: { key: string; name: string; description?: string; permissions: Permission[] }[];
-  users?: RawUser[];
+interface RawRole {
+  key: string;
+  name: string;
+  description?: string;
+  permissions: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
+
+function isOrganization(value: unknown): value is { key: string; name: string } {
+  return isObject(value) && isText(value.key) && isText(value.name);
+}
+function isCompany(value: unknown): value is CompanySpec {
+  return isObject(value) && isText(value.key) && isText(value.name);
+}
+function isRole(value: unknown): value is RawRole {
+  return isObject(value) && isText(value.key) && isText(value.name) && isTextList(value.permissions) &&
+    (value.description === undefined || isText(value.description));
+}
+function isUser(value: unknown): value is RawUser {
+  return (
+    isObject(value) && isText(value.email) && isText(value.firstName) && isText(value.lastName) && isText(value.role) && isText(value.company) &&
+    (value.active === undefined || typeof value.active === 'boolean') &&
+    (value.formerEmails === undefined || isTextList(value.formerEmails)) &&
+    (value.initialPassword === undefined || isObject(value.initialPassword))
+  );
 }
 
 function toUserSpec(raw: RawUser): UserSpec {

@@ -34,9 +34,8 @@ export async function loadConfig(options: LoadOptions): Promise<DesiredConfig> {
     const parsed = parseSourceFile(shown, contents[i]!);
     diagnostics.push(...parsed.diagnostics);
     if (!parsed.file) return;
-    const schemaProblems = checkAgainstSchema(parsed.file);
-    diagnostics.push(...schemaProblems);
-    if (schemaProblems.length === 0) files.push(parsed.file);
+    diagnostics.push(...checkAgainstSchema(parsed.file));
+    files.push(parsed.file);
   });
   const assembled = assembleConfig(files, { partial: files.length < paths.length });
   diagnostics.push(...assembled.diagnostics);

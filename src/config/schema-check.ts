@@ -20,7 +20,8 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false });
+    // verbose: errors carry their parent schema, which names the allowed fields for "did you mean".
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: false, verbose: true });
     addFormats(ajv, ['email']);
     compiled = ajv.compile(ROSTER_SCHEMA);
   }
@@ -95,11 +96,12 @@ function toDiagnostic(file: SourceFile, error: ErrorObject): Diagnostic {
         message: `${where}: unknown permission '${String(value)}'; the catalog is ${PERMISSIONS.join(', ')}`,
       };
     case 'uniqueItems': {
-      const j = Number(params.j);
+      // ajv names the later duplicate i and the earlier one j.
+      const [later, earlier] = [Number(params.i), Number(params.j)];
       return {
-        position: at([...path, j]),
-        message: `${where}: '${String(valueAt(file.value, [...path, j]))}' is listed twice`,
-        related: [{ position: at([...path, Number(params.i)]), message: 'first listed here' }],
+        position: at([...path, later]),
+        message: `${where}: '${String(valueAt(file.value, [...path, later]))}' is listed twice`,
+        related: [{ position: at([...path, earlier]), message: 'first listed here' }],
       };
     }
     case 'minLength':
@@ -171,14 +173,17 @@ function closest(name: string, allowed: readonly string[]): string | undefined {
   return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** Edit distance where swapping two neighbouring letters counts as one edit (optimal string alignment). */
 function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    previous = current;
   }
-  return previous[b.length]!;
+  return d[a.length]![b.length]!;
 }

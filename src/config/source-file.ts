@@ -57,7 +57,7 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
   }
   const document = docs[0]!;
   for (const problem of [...document.errors, ...document.warnings]) {
-    diagnostics.push({ position: positionOf(problem.pos[0]), message: yamlMessage(problem.code, problem.message) });
+    diagnostics.push({ position: positionOf(problem.pos[0]), message: yamlMessage(problem.code, problem.message, text, problem.pos[0]) });
   }
   if (diagnostics.length > 0) return { file: null, diagnostics };
 
@@ -76,10 +76,12 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
   return { file: { path, document, lineCounter, value }, diagnostics: [] };
 }
 
-function yamlMessage(code: string, message: string): string {
+function yamlMessage(code: string, message: string, text: string, offset: number): string {
   switch (code) {
-    case 'DUPLICATE_KEY':
-      return 'duplicate key: each key may appear once in a mapping';
+    case 'DUPLICATE_KEY': {
+      const key = /^["']?([^"':\n]{1,80})/.exec(text.slice(offset))?.[1]?.trim();
+      return `duplicate key${key ? ` '${key}'` : ''}: each key may appear once in a mapping`;
+    }
     case 'TAG_RESOLVE_FAILED':
       return `${message}: roster files use plain YAML values without custom tags`;
     case 'TAB_AS_INDENT':

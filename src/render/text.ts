@@ -58,6 +58,8 @@ function renderChange(change: Change, style: Style): string[] {
   const head = `  ${marker} ${change.key}${notes.length > 0 ? style.dim(` (${notes.join(': ')})`) : ''}`;
   const lines = [head];
   for (const [name, value] of Object.entries(change.fields) as [string, FieldChange<unknown>][]) {
+    // A new user's email is already the heading.
+    if (change.type === 'user' && change.action === 'create' && name === 'email') continue;
     lines.push(`      ${name}: ${renderField(change, value)}`);
   }
   if (change.type === 'user' && change.action === 'create') {
@@ -73,7 +75,16 @@ function renderChange(change: Change, style: Style): string[] {
 function renderField(change: Change, field: FieldChange<unknown>): string {
   if (change.action === 'create') return formatValue(field.after);
   if (change.action === 'delete') return `${formatValue(field.before)} → (deleted)`;
-  return `${formatValue(field.before)} → ${formatValue(field.after)}`;
+  return `${formatValue(field.before)} → ${formatValue(field.after)}${listDelta(field)}`;
+}
+
+/** For lists, what was added and removed: ` (+a, -b)`. */
+function listDelta(field: FieldChange<unknown>): string {
+  if (!Array.isArray(field.before) || !Array.isArray(field.after)) return '';
+  const before = new Set<unknown>(field.before);
+  const after = new Set<unknown>(field.after);
+  const parts = [...[...after].filter((x) => !before.has(x)).map((x) => `+${String(x)}`), ...[...before].filter((x) => !after.has(x)).map((x) => `-${String(x)}`)];
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function formatValue(value: unknown): string {
