@@ -1,0 +1,48 @@
+/** The core promise against real PostgreSQL: for random stored and desired organizations, apply converges. */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyPlan } from '../../src/apply/apply.ts';
+import { readOrganization } from '../../src/db/read-state.ts';
+import type { OrgState } from '../../src/model/state.ts';
+import { plan } from '../../src/plan/planner.ts';
+import { orgState } from '../support/arbitraries.ts';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { comparable, expectedState } from '../support/model.ts';
+
+const runs = Number(process.env.ROSTER_DB_PROPERTY_RUNS ?? 150);
+const audit = { actor: 'property', gitCommit: null, configHash: 'sha256:property', rosterVersion: 'test' };
+
+let db: TestDatabase;
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function converge(desired: OrgState): Promise<{ stored: OrgState | null; after: OrgState }> {
+  const stored = (await readOrganization(db.pool, desired.organization.key))?.state ?? null;
+  const reviewed = plan({ desired, actual: stored });
+  if (reviewed.problems.length > 0) return { stored, after: stored! };
+  await applyPlan({ pool: db.pool, desired, reviewed, passwordHashes: new Map(), audit });
+  return { stored, after: (await readOrganization(db.pool, desired.organization.key))!.state };
+}
+
+describe('reconcile against PostgreSQL', () => {
+  it(`reaches the desired state and then plans nothing (${runs} random cases)`, async () => {
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(orgState({ former: false }), orgState({ former: true }), async (initial, target) => {
+        const key = `prop-${n++}`;
+        const withKey = (s: OrgState) => ({ ...s, organization: { ...s.organization, key } });
+        await converge(withKey(initial));
+        const desired = withKey(target);
+        const { stored, after } = await converge(desired);
+        if (plan({ desired, actual: stored }).problems.length > 0) return;
+        expect(comparable(after)).toEqual(expectedState(desired, stored));
+        expect(plan({ desired, actual: after }).changes).toEqual([]);
+      }),
+      { numRuns: runs },
+    );
+  });
+});

@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PERMISSIONS } from '../../src/model/permissions.ts';
+import { REPO_ROOT, runRoster, spawnRoster } from '../support/cli.ts';
+
+describe('the command line', () => {
+  it('prints help with every command, and per-command help with an example', async () => {
+    const general = await runRoster(['--help']);
+    expect(general.code).toBe(0);
+    for (const command of ['validate', 'plan', 'apply', 'migrate']) {
+      expect(general.stdout).toContain(`  ${command} `);
+      const help = await runRoster([command, '--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`usage: roster ${command}`);
+      expect(help.stdout).toContain('Example:');
+    }
+  });
+
+  it('exits 1 with usage when called without a command', async () => {
+    const result = await runRoster([]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('usage: roster <command>');
+  });
+
+  it('prints its version', async () => {
+    const { version } = JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8'));
+    expect(await runRoster(['--version'])).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
+  it.each([
+    [['frob'], "error: unknown command 'frob'"],
+    [['plan', '--bogus'], "error: Unknown option '--bogus'"],
+    [['plan', '--format', 'yaml'], "error: --format must be text or json, not 'yaml'"],
+    [['migrate', 'some/path'], 'error: migrate takes no paths'],
+  ])('refuses %j clearly', async (argv, message) => {
+    const result = await runRoster(argv);
+    expect(result.code).toBe(1);
+    expect(result.stderr.startsWith(message)).toBe(true);
+  });
+
+  it('runs as a real executable with no build step', async () => {
+    const result = await spawnRoster(['validate', 'examples/acme'], { cwd: REPO_ROOT });
+    expect(result).toMatchObject({ code: 0, stdout: '' });
+    expect(result.stderr).toContain('Valid: 5 files');
+  });
+
+  it('keeps the permission catalog in step with the schema', () => {
+    const schema = JSON.parse(readFileSync(`${REPO_ROOT}/schema/roster.schema.json`, 'utf8'));
+    expect(schema.definitions.permission.enum).toEqual([...PERMISSIONS]);
+  });
+});
