@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Every test file creates its own database; two workers match the two cores these machines have.
     maxWorkers: 2,
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
