@@ -44,6 +44,17 @@ describe('the command line', () => {
     expect(result.stderr).toContain('Valid: 5 files');
   });
 
+  it('exports verifyPassword to plain JavaScript under the package name', async () => {
+    const { execFile } = await import('node:child_process');
+    const script = `import { verifyPassword } from 'roster';
+      const hash = '$scrypt$ln=17,r=8,p=1$X+vMKucKVObpJpTkk5SOag$+MX8gYeTCvcTPGVlvG0EyyjfO5M1G1i7Dodb2zU5eSw';
+      console.log(await verifyPassword('correct horse battery staple', hash), await verifyPassword('nope', hash));`;
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    expect(output).toBe('true false\n');
+  });
+
   it('keeps the permission catalog in step with the schema', () => {
     const schema = JSON.parse(readFileSync(`${REPO_ROOT}/schema/roster.schema.json`, 'utf8'));
     expect(schema.definitions.permission.enum).toEqual([...PERMISSIONS]);
