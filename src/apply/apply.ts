@@ -1,13 +1,11 @@
 /**
- * Applying a reviewed plan: one transaction, under a per-organization advisory lock, re-planning against the
- * locked state first so that exactly the reviewed changes are made, and writing the audit trail with them.
+ * Applying a plan: one transaction holding the organization's advisory lock from before the state is read until
+ * the commit, so what is decided on is what is changed, and two applies to one organization run one after the other.
  */
-import type { DatabasePool } from 'slonik';
-import { PlanRejectedError } from '../errors.ts';
-import { readOrganization } from '../db/read-state.ts';
+import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
+import { PlanRejectedError, UserError } from '../errors.ts';
+import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
-import type { OrgState } from '../model/state.ts';
-import { plan as computePlan } from '../plan/planner.ts';
 import type { Change, Plan, PlanSummary } from '../plan/types.ts';
 import { executeChanges } from './execute.ts';
 
@@ -21,79 +19,106 @@ export interface AuditContext {
   readonly rosterVersion: string;
 }
 
-export interface ApplyOptions {
-  readonly pool: DatabasePool;
-  /** The configuration the plan was made from: re-planned under the lock to prove nothing moved. */
-  readonly desired: OrgState;
-  /** The plan the person reviewed. */
-  readonly reviewed: Plan;
-  /** Hashes of new users' initial passwords, by email key. */
+/** What to apply, decided while the lock is held. */
+export interface Decision {
+  readonly plan: Plan;
+  /** Hashes of the passwords the plan sets, by email key. */
   readonly passwordHashes: ReadonlyMap<string, string>;
   readonly audit: AuditContext;
 }
 
+export interface ApplyOptions {
+  readonly pool: DatabasePool;
+  readonly organization: string;
+  /** How long to wait for another apply to the same organization, in milliseconds. */
+  readonly lockTimeoutMs: number;
+  /**
+   * Called with the stored organization once the lock is held: returns what to apply, or null to apply nothing
+   * (no changes, or the person declined). Throwing rolls back; nothing is written.
+   */
+  readonly decide: (stored: StoredOrganization | null) => Promise<Decision | null>;
+}
+
 export interface ApplyResult {
-  readonly summary: PlanSummary;
-  /** Id of the audit_applies row, or null when there was nothing to do. */
+  readonly summary: PlanSummary | null;
+  /** Id of the audit_applies row, or null when nothing was applied. */
   readonly auditId: number | null;
 }
 
-/** The database changed between plan and apply, so the reviewed plan is no longer what would happen. */
+/** Another apply holds the organization's lock for longer than the lock timeout. */
+export class LockTimeoutError extends UserError {}
+
+/** The rows a saved plan was computed from changed since. */
 export class StalePlanError extends PlanRejectedError {}
 
 /**
- * Applies `reviewed` in one transaction. Throws {@link PlanRejectedError} when the plan has problems,
- * {@link StalePlanError} when the database no longer matches what the plan was computed from; nothing is written then.
+ * Runs `decide` and applies its decision in one transaction under the organization's advisory lock.
+ * Throws {@link LockTimeoutError}, {@link PlanRejectedError} (plan problems or guard violations), or whatever
+ * `decide` throws; nothing is written then.
  */
-export async function applyPlan(options: ApplyOptions): Promise<ApplyResult> {
-  const { reviewed } = options;
-  if (reviewed.problems.length > 0) {
-    throw new PlanRejectedError(`the plan has ${reviewed.problems.length} problem(s) and cannot be applied:\n${reviewed.problems.map((p) => `  ${p.message}`).join('\n')}`);
-  }
+export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult> {
   return options.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`select pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, hashtext(${reviewed.organization}))`);
-    const stored = await readOrganization(tx, reviewed.organization);
-    const current = computePlan({ desired: options.desired, actual: stored?.state ?? null });
-    if (!sameChanges(current.changes, reviewed.changes)) {
-      throw new StalePlanError(
-        `the database changed since the plan was made (organization ${reviewed.organization}); nothing was applied. Run plan again and review it.`,
-      );
-    }
-    if (reviewed.changes.length === 0) return { summary: reviewed.summary, auditId: null };
+    await lockOrganization(tx, options.organization, options.lockTimeoutMs);
+    const stored = await readOrganization(tx, options.organization);
+    const decision = await options.decide(stored);
+    if (decision === null || decision.plan.changes.length === 0) return { summary: decision?.plan.summary ?? null, auditId: null };
+    assertApplicable(decision.plan);
     const organizationId = await executeChanges({
       tx,
       organizationId: stored?.id ?? null,
-      changes: reviewed.changes,
-      passwordHashes: options.passwordHashes,
+      changes: decision.plan.changes,
+      passwordHashes: decision.passwordHashes,
     });
-    const auditId = await writeAudit(tx, organizationId, reviewed, options.audit);
-    return { summary: reviewed.summary, auditId };
+    const auditId = await writeAudit(tx, organizationId, decision.plan, decision.audit);
+    return { summary: decision.plan.summary, auditId };
   });
 }
 
-function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/** Throws {@link PlanRejectedError} while the plan has problems or breaks a guard rail. */
+export function assertApplicable(plan: Plan): void {
+  const reasons = [...plan.problems.map((p) => p.message), ...plan.guards.violations.map((v) => v.message)];
+  if (reasons.length > 0) {
+    throw new PlanRejectedError(`the plan cannot be applied; nothing was applied:\n${reasons.map((r) => `  ${r}`).join('\n')}`);
+  }
 }
 
-async function writeAudit(
-  tx: Parameters<Parameters<DatabasePool['transaction']>[0]>[0],
-  organizationId: number,
-  plan: Plan,
-  audit: AuditContext,
-): Promise<number> {
+async function lockOrganization(tx: DatabaseTransactionConnection, organization: string, timeoutMs: number): Promise<void> {
+  await tx.query(sql.unsafe`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`);
+  try {
+    await tx.query(sql.unsafe`select pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, hashtext(${organization}))`);
+  } catch (error) {
+    if (sqlState(error) === '55P03') {
+      throw new LockTimeoutError(
+        `another roster apply to organization ${organization} has held its lock for more than ${Math.round(timeoutMs / 1000)}s; ` +
+          'nothing was applied. Wait for it to finish and try again, or raise --lock-timeout.',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  // The wait is over: the apply's own statements are not bound by it.
+  await tx.query(sql.unsafe`select set_config('lock_timeout', '0', true)`);
+}
+
+/** The SQLSTATE of a database error, looking through wrappers. */
+export function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+async function writeAudit(tx: DatabaseTransactionConnection, organizationId: number, plan: Plan, audit: AuditContext): Promise<number> {
   const id = Number(
     await tx.oneFirst(sql.unsafe`
       insert into audit_applies (organization_id, actor, git_commit, config_hash, roster_version, summary)
       values (${organizationId}, ${audit.actor}, ${audit.gitCommit}, ${audit.configHash}, ${audit.rosterVersion}, ${sql.jsonb(plan.summary as never)})
       returning id`),
   );
-  const rows = plan.changes.map((change, position) => [
-    position,
-    change.type,
-    change.action,
-    change.key,
-    JSON.stringify(auditFields(change)),
-  ]);
+  const rows = plan.changes.map((change, position) => [position, change.type, change.action, change.key, JSON.stringify(auditFields(change))]);
   await tx.query(sql.unsafe`
     insert into audit_changes (apply_id, position, type, action, key, fields)
     select ${id}, v.position, v.type, v.action, v.key, v.fields::jsonb
@@ -101,7 +126,7 @@ async function writeAudit(
   return id;
 }
 
-/** What the audit keeps of a change: its fields (before and after), and for a new user whether a password was set, never which. */
+/** What the audit keeps of a change: its fields (before and after), and whether a password was set, never which. */
 function auditFields(change: Change): Record<string, unknown> {
   if (change.type === 'user' && change.action === 'create') {
     return { ...change.fields, active: { before: null, after: change.active }, initialPassword: change.initialPassword ? 'set' : 'none' };

@@ -228,6 +228,8 @@ async function applyUsers(
       c.fields.lastName?.after ?? null,
       c.fields.role?.after ?? null,
       c.fields.company?.after ?? null,
+      c.fields.resetPassword?.after ?? null,
+      c.fields.resetPassword ? (passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)) : null,
     ]);
     // A null in v means "unchanged". An unknown role or company yields a null id, which the NOT NULL constraint refuses.
     const result = await tx.query(sql.unsafe`
@@ -239,9 +241,11 @@ async function applyUsers(
                        else (select r.id from roles r where r.organization_id = ${organizationId} and r.key = v.role) end,
              company_id = case when v.company is null then u.company_id
                           else (select c.id from companies c where c.organization_id = ${organizationId} and c.key = v.company) end,
+             password_reset_id = coalesce(v.reset_id, u.password_reset_id),
+             password_hash = case when v.reset_id is null then u.password_hash else v.password_hash end,
              updated_at = now()
-        from ${sql.unnest(rows, ['int8', 'text', 'text', 'text', 'text', 'text'])}
-             as v (id, email, first_name, last_name, role, company)
+        from ${sql.unnest(rows, ['int8', 'text', 'text', 'text', 'text', 'text', 'text', 'text'])}
+             as v (id, email, first_name, last_name, role, company, reset_id, password_hash)
        where u.id = v.id`);
     expectRows(result.rowCount, fieldEdits.length, 'update users');
   }
@@ -272,15 +276,16 @@ async function applyUsers(
         c.fields.role.after!,
         c.fields.company.after!,
         c.active,
-        passwordHashes.get(emailKey(c.key)) ?? null,
+        c.initialPassword ? (passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)) : null,
+        c.fields.resetPassword?.after ?? null,
       ];
     });
     const result = await tx.query(sql.unsafe`
-      insert into users (organization_id, email, first_name, last_name, role_id, company_id, password_hash, active, deactivated_at)
-      select ${organizationId}, v.email, v.first_name, v.last_name, r.id, c.id, v.password_hash, v.active,
+      insert into users (organization_id, email, first_name, last_name, role_id, company_id, password_hash, password_reset_id, active, deactivated_at)
+      select ${organizationId}, v.email, v.first_name, v.last_name, r.id, c.id, v.password_hash, v.reset_id, v.active,
              case when v.active then null else now() end
-        from ${sql.unnest(rows, ['text', 'text', 'text', 'text', 'text', 'bool', 'text'])}
-             as v (email, first_name, last_name, role, company, active, password_hash)
+        from ${sql.unnest(rows, ['text', 'text', 'text', 'text', 'text', 'bool', 'text', 'text'])}
+             as v (email, first_name, last_name, role, company, active, password_hash, reset_id)
         join roles r on r.organization_id = ${organizationId} and r.key = v.role
         join companies c on c.organization_id = ${organizationId} and c.key = v.company`);
     expectRows(result.rowCount, creates.length, 'create users');
@@ -295,6 +300,10 @@ async function userIds(tx: DatabaseTransactionConnection, organizationId: number
      where organization_id = ${organizationId} and lower(email) = any(${sql.array(emails, 'text')})`)) as readonly { id: string; email: string }[];
   expectRows(rows.length, emails.length, 'find users');
   return new Map(rows.map((r) => [r.email, Number(r.id)]));
+}
+
+function missingHash(user: string): never {
+  throw new InternalError(`no password hash was resolved for ${user}`);
 }
 
 function zip<A, B>(a: readonly A[], b: readonly B[]): [A, B][] {

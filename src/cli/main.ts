@@ -11,11 +11,13 @@ import { migrateCommand } from './commands/migrate.ts';
 import { planCommand, type PlanFormat } from './commands/plan.ts';
 import { validateCommand } from './commands/validate.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
+import { guardLimits, lockTimeoutMs } from './limits.ts';
 import type { CliIo } from './io.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 const DATABASE: Options = { 'database-url': { type: 'string' } };
+const GUARDS: Options = { 'max-deactivations': { type: 'string' }, 'min-admins': { type: 'string' } };
 const COMMON: Options = { help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } };
 
 const COMMAND_OPTIONS: Record<CommandName, Options> = {
@@ -23,11 +25,21 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   plan: {
     ...COMMON,
     ...DATABASE,
+    ...GUARDS,
     format: { type: 'string', default: 'text' },
     out: { type: 'string' },
     'detailed-exitcode': { type: 'boolean' },
   },
-  apply: { ...COMMON, ...DATABASE, yes: { type: 'boolean', short: 'y' }, actor: { type: 'string' }, 'git-commit': { type: 'string' } },
+  apply: {
+    ...COMMON,
+    ...DATABASE,
+    ...GUARDS,
+    plan: { type: 'string' },
+    yes: { type: 'boolean', short: 'y' },
+    actor: { type: 'string' },
+    'git-commit': { type: 'string' },
+    'lock-timeout': { type: 'string' },
+  },
   migrate: { ...COMMON, ...DATABASE },
 };
 
@@ -68,6 +80,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const cliIo = values['no-color'] ? { ...io, env: { ...io.env, NO_COLOR: '1' } } : io;
   const paths = parsed.positionals;
   const url = values['database-url'] as string | undefined;
+  const limits = () => guardLimits({ maxDeactivations: values['max-deactivations'] as string | undefined, minAdmins: values['min-admins'] as string | undefined });
   switch (command) {
     case 'validate':
       return validateCommand({ paths, io: cliIo });
@@ -80,18 +93,29 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         format: format as PlanFormat,
         out: values.out as string | undefined,
         detailedExitCode: values['detailed-exitcode'] === true,
+        limits: limits(),
         io: cliIo,
       });
     }
-    case 'apply':
+    case 'apply': {
+      // `roster apply plan.json` is short for `roster apply --plan plan.json`.
+      let planFile = values.plan as string | undefined;
+      if (planFile === undefined && paths.length === 1 && /\.json$/i.test(paths[0]!)) planFile = paths[0];
+      if (planFile !== undefined && paths.length > 0 && paths[0] !== planFile) {
+        throw new UserError(`apply takes either configuration paths or a plan file, not both\n${usageOf('apply')}`);
+      }
       return applyCommand({
-        paths,
+        paths: planFile === undefined ? paths : [],
+        planFile,
+        limits: limits(),
+        lockTimeoutMs: lockTimeoutMs(values['lock-timeout'] as string | undefined),
         databaseUrl: url,
         yes: values.yes === true,
         actor: values.actor as string | undefined,
         gitCommit: values['git-commit'] as string | undefined,
         io: cliIo,
       });
+    }
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
       return migrateCommand({ databaseUrl: url, io: cliIo });

@@ -1,48 +1,37 @@
-/** The steps plan and apply share: load the configuration, open the database, read the state, plan. */
+/** Steps the commands share: load the configuration, open the database, read a snapshot of the state. */
 import { createHash } from 'node:crypto';
 import type { DesiredConfig } from '../config/assemble.ts';
 import { loadConfig } from '../config/load.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
-import { readOrganization } from '../db/read-state.ts';
+import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
 import { normalizeState, type OrgState } from '../model/state.ts';
-import { plan } from '../plan/planner.ts';
-import type { Plan } from '../plan/types.ts';
 import { databaseUrl } from './context.ts';
 import type { CliIo } from './io.ts';
 
-export interface Session {
-  readonly config: DesiredConfig;
-  readonly database: Database;
-  readonly plan: Plan;
+/** Opens the database named by the flag, DATABASE_URL, or the embedded one. The caller closes it. */
+export function openDatabaseFor(flag: string | undefined, io: CliIo): Promise<Database> {
+  return openDatabase({ url: databaseUrl(flag, io), root: io.cwd, log: (message) => io.stderr.write(`${message}\n`) });
 }
 
 /**
- * Loads and validates the configuration (before touching the database), opens the database, and plans.
- * The caller closes `session.database`. Throws ConfigError, DatabaseError.
+ * Loads and validates the configuration before touching the database, then opens the database.
+ * The caller closes the database. Throws ConfigError, DatabaseError.
  */
-export async function openSession(options: { paths: readonly string[]; databaseUrl: string | undefined; io: CliIo }): Promise<Session> {
-  const { io } = options;
-  const config = await loadConfig({ paths: options.paths, cwd: io.cwd });
-  const database = await openDatabase({
-    url: databaseUrl(options.databaseUrl, io),
-    root: io.cwd,
-    log: (message) => io.stderr.write(`${message}\n`),
-  });
-  try {
-    const actual = await readStateSnapshot(database, config.state.organization.key);
-    return { config, database, plan: plan({ desired: config.state, actual }) };
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
+export async function loadAndConnect(options: {
+  paths: readonly string[];
+  databaseUrl: string | undefined;
+  io: CliIo;
+}): Promise<{ config: DesiredConfig; database: Database }> {
+  const config = await loadConfig({ paths: options.paths, cwd: options.io.cwd });
+  return { config, database: await openDatabaseFor(options.databaseUrl, options.io) };
 }
 
 /** Reads the organization in one consistent, read-only snapshot. */
-async function readStateSnapshot(database: Database, key: string): Promise<OrgState | null> {
+export async function readSnapshot(database: Database, key: string): Promise<StoredOrganization | null> {
   return database.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
-    return (await readOrganization(tx, key))?.state ?? null;
+    return readOrganization(tx, key);
   });
 }
 

@@ -2,6 +2,7 @@
  * Merges parsed files into one desired organization and checks what the schema cannot:
  * exactly one organization, unique keys and emails across files, references that resolve.
  */
+import { dirname, isAbsolute, join } from 'node:path';
 import type { Diagnostic, SourcePosition } from '../errors.ts';
 import { isPredefinedRole, PREDEFINED_ROLES, type Permission } from '../model/permissions.ts';
 import { emailKey, type CompanySpec, type OrgState, type PasswordReference, type RoleSpec, type UserSpec } from '../model/state.ts';
@@ -12,6 +13,8 @@ import { positionAt, type PathSegment, type SourceFile } from './source-file.ts'
 /** The desired organization and where each part of it was written. */
 export interface DesiredConfig {
   readonly state: OrgState;
+  /** What happens to users in the database but in no file. */
+  readonly unmanagedUsers: 'deactivate' | 'ignore';
   readonly files: readonly SourceFile[];
   /** Position of each user's `initialPassword`, by {@link emailKey} of their email. */
   readonly passwordPositions: ReadonlyMap<string, SourcePosition>;
@@ -36,7 +39,7 @@ export function assembleConfig(
   const diagnostics: Diagnostic[] = [];
   const at = (item: { file: SourceFile; path: readonly PathSegment[] }, ...rest: PathSegment[]) => positionAt(item.file, [...item.path, ...rest]);
 
-  const organizations: Located<{ key: string; name: string }>[] = [];
+  const organizations: Located<{ key: string; name: string; unmanagedUsers?: 'deactivate' | 'ignore' }>[] = [];
   const companies: Located<CompanySpec>[] = [];
   const roles: Located<RoleSpec>[] = [];
   const users: Located<RawUser>[] = [];
@@ -125,6 +128,12 @@ export function assembleConfig(
   }
 
   for (const user of users) {
+    if (user.value.resetPassword !== undefined && user.value.initialPassword === undefined) {
+      diagnostics.push({
+        position: at(user, 'resetPassword'),
+        message: `${describePath([...user.path, 'resetPassword'])}: a password reset needs initialPassword, where the new password comes from`,
+      });
+    }
     const reference = user.value.initialPassword;
     const hash = reference?.hash;
     // Only a reference the schema accepts is checked further, so each mistake is reported once.
@@ -157,12 +166,13 @@ export function assembleConfig(
     if (user.value.initialPassword) passwordPositions.set(emailKey(user.value.email), at(user, 'initialPassword'));
   }
   const state: OrgState = {
-    organization: organizations[0]!.value,
+    organization: { key: organizations[0]!.value.key, name: organizations[0]!.value.name },
     companies: companies.map((c) => ({ key: c.value.key, name: c.value.name })),
     roles: roles.map((r) => r.value),
-    users: users.map((u) => toUserSpec(u.value)),
+    users: users.map((u) => toUserSpec(u)),
   };
-  return { config: { state, files, passwordPositions }, diagnostics: [] };
+  const organization = organizations[0]!.value;
+  return { config: { state, unmanagedUsers: organization.unmanagedUsers ?? 'deactivate', files, passwordPositions }, diagnostics: [] };
 }
 
 interface RawUser {
@@ -173,7 +183,8 @@ interface RawUser {
   company: string;
   active?: boolean;
   formerEmails?: string[];
-  initialPassword?: { env?: string; hash?: string };
+  initialPassword?: { env?: string; file?: string; hash?: string };
+  resetPassword?: string;
 }
 
 interface RawRole {
@@ -189,7 +200,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isTextList = (value: unknown): value is string[] => Array.isArray(value) && value.every(isText);
 
-function isOrganization(value: unknown): value is { key: string; name: string } {
+function isOrganization(value: unknown): value is { key: string; name: string; unmanagedUsers?: 'deactivate' | 'ignore' } {
   return isObject(value) && isText(value.key) && isText(value.name);
 }
 function isCompany(value: unknown): value is CompanySpec {
@@ -204,14 +215,22 @@ function isUser(value: unknown): value is RawUser {
     isObject(value) && isText(value.email) && isText(value.firstName) && isText(value.lastName) && isText(value.role) && isText(value.company) &&
     (value.active === undefined || typeof value.active === 'boolean') &&
     (value.formerEmails === undefined || isTextList(value.formerEmails)) &&
-    (value.initialPassword === undefined || isObject(value.initialPassword))
+    (value.initialPassword === undefined || isObject(value.initialPassword)) &&
+    (value.resetPassword === undefined || isText(value.resetPassword))
   );
 }
 
-function toUserSpec(raw: RawUser): UserSpec {
+function toUserSpec(located: Located<RawUser>): UserSpec {
+  const raw = located.value;
+  const reference = raw.initialPassword;
   let initialPassword: PasswordReference | null = null;
-  if (raw.initialPassword?.env !== undefined) initialPassword = { kind: 'env', name: raw.initialPassword.env };
-  else if (raw.initialPassword?.hash !== undefined) initialPassword = { kind: 'hash', hash: raw.initialPassword.hash };
+  if (reference?.env !== undefined) initialPassword = { kind: 'env', name: reference.env };
+  else if (reference?.file !== undefined) {
+    // Relative to the YAML file, kept relative to the working directory so a saved plan works from another checkout.
+    initialPassword = { kind: 'file', path: isAbsolute(reference.file) ? reference.file : join(dirname(located.file.path), reference.file) };
+  } else if (reference?.hash !== undefined) {
+    initialPassword = { kind: 'hash', hash: reference.hash, file: located.file.path, pointer: [...located.path, 'initialPassword', 'hash'] };
+  }
   return {
     email: raw.email,
     firstName: raw.firstName,
@@ -221,6 +240,7 @@ function toUserSpec(raw: RawUser): UserSpec {
     active: raw.active ?? true,
     formerEmails: raw.formerEmails ?? [],
     initialPassword,
+    resetPassword: raw.resetPassword ?? null,
   };
 }
 

@@ -82,8 +82,9 @@ function toDiagnostic(file: SourceFile, error: ErrorObject): Diagnostic {
     }
     case 'minProperties':
     case 'maxProperties':
+    case 'not':
       if (field === 'initialPassword') {
-        return { position: at(path), message: `${where}: give exactly one of env or hash` };
+        return { position: at(path), message: `${where}: give exactly one of env, file or hash` };
       }
       return { position: at(path), message: 'the file has no sections: add at least one of organization, companies, roles or users' };
     case 'pattern':
@@ -91,6 +92,7 @@ function toDiagnostic(file: SourceFile, error: ErrorObject): Diagnostic {
     case 'format':
       return { position: at(path), message: `${where}: '${String(value)}' is not a valid email address` };
     case 'enum':
+      if (field === 'unmanagedUsers') return { position: at(path), message: `${where}: must be deactivate or ignore` };
       return {
         position: at(path),
         message: `${where}: unknown permission '${String(value)}'; the catalog is ${PERMISSIONS.join(', ')}`,
@@ -116,7 +118,7 @@ function toDiagnostic(file: SourceFile, error: ErrorObject): Diagnostic {
 function patternMessage(where: string, field: PathSegment | undefined, value: unknown, inPassword: boolean): string {
   if (inPassword && field === 'hash') return `${where}: unsupported hash; give a PHC string for scrypt ($scrypt$…) or argon2id ($argon2id$…)`;
   if (inPassword && field === 'env') return `${where}: an environment variable name is letters, digits and underscores, not starting with a digit`;
-  if (field === 'name' || field === 'firstName' || field === 'lastName') return `${where}: must not be blank`;
+  if (field === 'name' || field === 'firstName' || field === 'lastName' || field === 'resetPassword') return `${where}: must not be blank`;
   return `${where}: '${String(value)}' is not a valid key; use lowercase letters, digits and single dashes (e.g. acme-us)`;
 }
 

@@ -24,8 +24,15 @@ export interface RoleSpec {
   readonly permissions: readonly Permission[];
 }
 
-/** Where a new user's initial password comes from. The plain text never lives in the state. */
-export type PasswordReference = { readonly kind: 'env'; readonly name: string } | { readonly kind: 'hash'; readonly hash: string };
+/**
+ * Where a user's password comes from. The plain text never lives in the state.
+ * `file` is resolved against the YAML file that names it; `hash` remembers where it was written, so a saved plan
+ * can find it again without carrying it.
+ */
+export type PasswordReference =
+  | { readonly kind: 'env'; readonly name: string }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'hash'; readonly hash: string; readonly file: string; readonly pointer: readonly (string | number)[] };
 
 export interface UserSpec {
   /** As written (or as stored); identity compares {@link emailKey} of it. */
@@ -39,6 +46,8 @@ export interface UserSpec {
   readonly formerEmails: readonly string[];
   /** Desired state only; null when none is given or for actual state. */
   readonly initialPassword: PasswordReference | null;
+  /** The rotation id of the last password reset (actual), or the one asked for (desired); null for none. */
+  readonly resetPassword: string | null;
 }
 
 export interface OrgState {
@@ -86,4 +95,9 @@ export function normalizeState(state: OrgState): OrgState {
       }))
       .sort((a, b) => compareStrings(emailKey(a.email), emailKey(b.email))),
   };
+}
+
+/** How a stored row is named in versions and saved plans: `user:<email key>`, `role:<key>`, `company:<key>`, `organization:<key>`. */
+export function rowId(type: 'organization' | 'company' | 'role' | 'user', key: string): string {
+  return `${type}:${type === 'user' ? emailKey(key) : key}`;
 }

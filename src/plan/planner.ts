@@ -1,14 +1,16 @@
 /**
  * The planner: a pure function from desired and actual state to a {@link Plan}. No I/O, no clock, deterministic.
  */
+import { createHash } from 'node:crypto';
 import { compareStrings } from '../errors.ts';
 import { emailKey, normalizeState, type CompanySpec, type OrgState, type RoleSpec, type UserSpec } from '../model/state.ts';
 import type {
   Change,
   CompanyChange,
   FieldChange,
-  InitialPasswordSource,
+  GuardLimits,
   OrganizationChange,
+  PasswordSource,
   Plan,
   PlanProblem,
   PlanSummary,
@@ -18,15 +20,26 @@ import type {
   UserFields,
 } from './types.ts';
 import { PLAN_FORMAT_VERSION } from './types.ts';
+import { checkGuards, DEFAULT_LIMITS } from './guards.ts';
+import { findSensitiveChanges } from './sensitive.ts';
+import { simulate } from './simulate.ts';
 
 /** How many referencing users a problem names before it says "and N more". */
 const REFERENCING_USERS_SHOWN = 5;
+
+export interface PlanOptions {
+  /** Users in the database but in no file: deactivate them (default) or leave them and report them. */
+  readonly unmanagedUsers: 'deactivate' | 'ignore';
+  /** Guard rail limits; violations are part of the plan. */
+  readonly limits: GuardLimits;
+}
 
 export interface PlanInput {
   /** The organization as the configuration describes it. */
   readonly desired: OrgState;
   /** The organization as stored, or null when it does not exist yet. Must be the same organization key. */
   readonly actual: OrgState | null;
+  readonly options?: Partial<PlanOptions>;
 }
 
 /**
@@ -34,16 +47,19 @@ export interface PlanInput {
  * Users are matched by email ignoring case, or by one of their `formerEmails` (a rename updates the same row);
  * stored users missing from the configuration are deactivated, never deleted. Companies and roles that some user
  * outside the configuration still references cannot be deleted: those show up in `problems`.
+ * Sensitive changes and guard-rail violations are judged on the state the plan leads to.
  * Throws nothing for valid input; the configuration must already have passed validation.
  */
 export function plan(input: PlanInput): Plan {
   const desired = normalizeState(input.desired);
   const actual = input.actual === null ? null : normalizeState(input.actual);
+  const unmanagedUsers = input.options?.unmanagedUsers ?? 'deactivate';
+  const limits = input.options?.limits ?? DEFAULT_LIMITS;
 
   const organization = planOrganization(desired, actual);
   const companies = diffByKey(desired.companies, actual?.companies ?? [], companyChange);
   const roles = diffByKey(desired.roles, actual?.roles ?? [], roleChange);
-  const { changes: users, unmanaged } = planUsers(desired.users, actual?.users ?? []);
+  const { changes: users, unmanaged } = planUsers(desired.users, actual?.users ?? [], unmanagedUsers);
 
   const problems = [
     ...referenceProblems('company', companies, unmanaged, (u) => u.company),
@@ -59,11 +75,22 @@ export function plan(input: PlanInput): Plan {
     ...roles.filter((c) => c.action === 'delete'),
     ...companies.filter((c) => c.action === 'delete'),
   ];
+  const after = simulate(desired.organization.key, actual, changes);
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     organization: desired.organization.key,
+    unmanagedUsers,
     changes,
+    ignoredUsers:
+      unmanagedUsers === 'ignore'
+        ? unmanaged
+            .filter((u) => u.active)
+            .map((u) => u.email)
+            .sort(compareStrings)
+        : [],
+    sensitive: findSensitiveChanges(changes, after),
     problems,
+    guards: { limits, violations: checkGuards({ changes, before: actual, after, limits }) },
     summary: summarize(changes),
   };
 }
@@ -132,7 +159,11 @@ function diffByKey<T extends { key: string }, C>(
   return changes;
 }
 
-function planUsers(desired: readonly UserSpec[], actual: readonly UserSpec[]): { changes: UserChange[]; unmanaged: UserSpec[] } {
+function planUsers(
+  desired: readonly UserSpec[],
+  actual: readonly UserSpec[],
+  unmanagedUsers: PlanOptions['unmanagedUsers'],
+): { changes: UserChange[]; unmanaged: UserSpec[] } {
   const actualByEmail = new Map(actual.map((user) => [emailKey(user.email), user]));
   const claimed = new Set<UserSpec>();
   const changes: UserChange[] = [];
@@ -149,7 +180,7 @@ function planUsers(desired: readonly UserSpec[], actual: readonly UserSpec[]): {
   }
 
   const unmanaged = actual.filter((user) => !claimed.has(user));
-  for (const user of unmanaged) {
+  for (const user of unmanagedUsers === 'deactivate' ? unmanaged : []) {
     if (user.active) changes.push({ type: 'user', action: 'deactivate', key: user.email, fields: {}, reason: 'not in the configuration' });
   }
   changes.sort((a, b) => compareStrings(emailKey(a.key), emailKey(b.key)));
@@ -176,16 +207,25 @@ function createUser(user: UserSpec): UserChange {
       lastName: { before: null, after: user.lastName },
       role: { before: null, after: user.role },
       company: { before: null, after: user.company },
+      ...(user.resetPassword !== null ? { resetPassword: { before: null, after: user.resetPassword } } : {}),
     },
     active: user.active,
     initialPassword: passwordSource(user),
   };
 }
 
-function passwordSource(user: UserSpec): InitialPasswordSource | null {
+/** Where the password comes from, for the plan: never the password or the hash itself. */
+function passwordSource(user: UserSpec): PasswordSource | null {
   const ref = user.initialPassword;
   if (ref === null) return null;
-  return ref.kind === 'env' ? { source: 'env', name: ref.name } : { source: 'hash' };
+  switch (ref.kind) {
+    case 'env':
+      return { source: 'env', name: ref.name };
+    case 'file':
+      return { source: 'file', path: ref.path };
+    case 'hash':
+      return { source: 'hash', file: ref.file, pointer: ref.pointer, digest: createHash('sha256').update(ref.hash).digest('hex') };
+  }
 }
 
 function userChange(desired: UserSpec, stored: UserSpec): UserChange | null {
@@ -195,10 +235,19 @@ function userChange(desired: UserSpec, stored: UserSpec): UserChange | null {
     const change = fieldChange(stored[name], desired[name]);
     if (change) fields[name] = change;
   }
+  // A reset is planned once per rotation id: asking again with the same id changes nothing.
+  const reset = desired.resetPassword !== null && desired.resetPassword !== stored.resetPassword;
+  if (reset) fields.resetPassword = { before: stored.resetPassword, after: desired.resetPassword };
+  const newPassword = reset ? passwordSource(desired) : null;
+  const withPassword = newPassword ? { newPassword } : {};
   const key = desired.email;
-  if (desired.active && !stored.active) return { type: 'user', action: 'reactivate', key, fields, reason: 'active in the configuration' };
-  if (!desired.active && stored.active) return { type: 'user', action: 'deactivate', key, fields, reason: 'active: false in the configuration' };
-  return Object.keys(fields).length > 0 ? { type: 'user', action: 'update', key, fields } : null;
+  if (desired.active && !stored.active) {
+    return { type: 'user', action: 'reactivate', key, fields, ...withPassword, reason: 'active in the configuration' };
+  }
+  if (!desired.active && stored.active) {
+    return { type: 'user', action: 'deactivate', key, fields, ...withPassword, reason: 'active: false in the configuration' };
+  }
+  return Object.keys(fields).length > 0 ? { type: 'user', action: 'update', key, fields, ...withPassword } : null;
 }
 
 function fieldChange<T extends string>(before: T | null, after: T | null): FieldChange<T> | null {

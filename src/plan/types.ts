@@ -28,44 +28,67 @@ export interface UserFields {
   readonly lastName?: FieldChange<string>;
   readonly role?: FieldChange<string>;
   readonly company?: FieldChange<string>;
+  /** A password rotation: the rotation ids before and after, never a password. */
+  readonly resetPassword?: FieldChange<string>;
 }
 
 /**
- * Where a new user's password comes from, as the plan records it: never the password or its hash,
- * only enough to resolve it again when the plan is applied.
+ * Where a password comes from, as the plan records it: never the password or its hash, only enough to resolve it
+ * again when the plan is applied. Paths are relative to the directory roster runs in.
  */
-export type InitialPasswordSource = { readonly source: 'env'; readonly name: string } | { readonly source: 'hash' };
+export type PasswordSource =
+  | { readonly source: 'env'; readonly name: string }
+  | { readonly source: 'file'; readonly path: string }
+  | {
+      readonly source: 'hash';
+      /** The YAML file and the place in it that hold the hash. */
+      readonly file: string;
+      readonly pointer: readonly (string | number)[];
+      /** sha256 of the hash, so a hash edited after planning is refused. */
+      readonly digest: string;
+    };
+
+/**
+ * What every change carries besides its fields. `version` is stamped into saved plans: the version of the stored row
+ * the change was computed from (absent for creates), checked again under the lock before a saved plan is applied.
+ */
+interface ChangeBase {
+  readonly key: string;
+  readonly version?: string;
+}
 
 export type OrganizationChange =
-  | { readonly type: 'organization'; readonly action: 'create'; readonly key: string; readonly fields: Required<OrganizationFields> }
-  | { readonly type: 'organization'; readonly action: 'update'; readonly key: string; readonly fields: OrganizationFields };
+  | (ChangeBase & { readonly type: 'organization'; readonly action: 'create'; readonly fields: Required<OrganizationFields> })
+  | (ChangeBase & { readonly type: 'organization'; readonly action: 'update'; readonly fields: OrganizationFields });
 
-export type CompanyChange =
-  | { readonly type: 'company'; readonly action: 'create' | 'update' | 'delete'; readonly key: string; readonly fields: CompanyFields };
+export type CompanyChange = ChangeBase & {
+  readonly type: 'company';
+  readonly action: 'create' | 'update' | 'delete';
+  readonly fields: CompanyFields;
+};
 
-export type RoleChange =
-  | { readonly type: 'role'; readonly action: 'create' | 'update' | 'delete'; readonly key: string; readonly fields: RoleFields };
+export type RoleChange = ChangeBase & { readonly type: 'role'; readonly action: 'create' | 'update' | 'delete'; readonly fields: RoleFields };
 
 export type UserChange =
-  | {
+  | (ChangeBase & {
       readonly type: 'user';
       readonly action: 'create';
       /** The new user's email. */
-      readonly key: string;
-      readonly fields: Required<UserFields>;
+      readonly fields: Required<Omit<UserFields, 'resetPassword'>> & Pick<UserFields, 'resetPassword'>;
       /** Whether the user starts out active (`active: false` in the config creates a deactivated user). */
       readonly active: boolean;
-      readonly initialPassword: InitialPasswordSource | null;
-    }
-  | {
+      readonly initialPassword: PasswordSource | null;
+    })
+  | (ChangeBase & {
       readonly type: 'user';
       readonly action: 'update' | 'deactivate' | 'reactivate';
       /** The user's email after the change; for a rename `fields.email.before` is the stored one. */
-      readonly key: string;
       readonly fields: UserFields;
+      /** With `fields.resetPassword`: where the new password comes from. */
+      readonly newPassword?: PasswordSource;
       /** For people only: why the change is planned. Apply never looks at it. */
       readonly reason?: string;
-    };
+    });
 
 /** A tagged union with one variant per kind of change. */
 export type Change = OrganizationChange | CompanyChange | RoleChange | UserChange;
@@ -84,6 +107,32 @@ export interface PlanProblem {
   readonly message: string;
 }
 
+/** A change a reviewer must not miss in a long plan: privileges granted, access restored, logins changed. */
+export interface SensitiveChange {
+  readonly kind: 'privileged-user' | 'privileged-role' | 'reactivation' | 'email-change' | 'password-reset';
+  readonly type: 'user' | 'role';
+  readonly key: string;
+  readonly message: string;
+}
+
+/** The limits guard rails enforce. */
+export interface GuardLimits {
+  /** Most users one plan may deactivate: a count, a percentage of active users, or the default rule. */
+  readonly maxDeactivations: { readonly count: number } | { readonly percent: number } | 'default';
+  /** Fewest active users holding manage_users the organization may be left with. */
+  readonly minAdmins: number;
+}
+
+/** A guard rail the plan breaks; apply refuses while any stands. */
+export interface GuardViolation {
+  readonly guard: 'mass-deactivation' | 'lockout';
+  readonly message: string;
+  /** The users concerned (all of them for deactivations). */
+  readonly users: readonly string[];
+  /** The flag that overrides the guard, for the message and for tools. */
+  readonly override: string;
+}
+
 export interface PlanSummary {
   readonly create: number;
   readonly update: number;
@@ -95,9 +144,28 @@ export interface PlanSummary {
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
   readonly organization: string;
+  /** What happens to users in the database but in no file. */
+  readonly unmanagedUsers: 'deactivate' | 'ignore';
   readonly changes: readonly Change[];
+  /** With unmanagedUsers `ignore`: active users in the database but in no file, left as they are. */
+  readonly ignoredUsers: readonly string[];
+  readonly sensitive: readonly SensitiveChange[];
   readonly problems: readonly PlanProblem[];
+  readonly guards: { readonly limits: GuardLimits; readonly violations: readonly GuardViolation[] };
   readonly summary: PlanSummary;
+}
+
+/** A plan written to a file by `plan --out`, to be applied later exactly as reviewed. */
+export interface SavedPlan extends Plan {
+  /** The identity of the database the plan was computed against (roster_database.id). */
+  readonly database: string;
+  /** Digest of the configuration's normal form. */
+  readonly configHash: string;
+  /** When and by which roster it was made. */
+  readonly createdAt: string;
+  readonly rosterVersion: string;
+  /** sha256 over the rest of the document: a corrupted or edited file is refused. */
+  readonly checksum: string;
 }
 
 /** The email a user change finds its row by: the stored email (before a rename), else the key. */

@@ -1,8 +1,10 @@
 /**
- * The plan for people: changes grouped by kind, `+` create, `~` update, `-` deactivate or delete,
- * `^` reactivate, every changed field as `before → after`, passwords only as `(sensitive)`, a summary line last.
+ * The plan for people: sensitive changes first, then changes grouped by kind, `+` create, `~` update,
+ * `-` deactivate or delete, `^` reactivate, every changed field as `before → after`, passwords only as
+ * `(sensitive)`, what blocks the plan, and a summary line last.
  */
-import type { Change, FieldChange, Plan, PlanSummary } from '../plan/types.ts';
+import { describeMaxDeactivations } from '../plan/guards.ts';
+import type { Change, FieldChange, PasswordSource, Plan, PlanSummary } from '../plan/types.ts';
 import { PLAIN, type Style } from './style.ts';
 
 const SECTIONS: readonly { type: Change['type']; title: string }[] = [
@@ -12,13 +14,27 @@ const SECTIONS: readonly { type: Change['type']; title: string }[] = [
   { type: 'user', title: 'Users' },
 ];
 
+/** How many ignored users are listed by name. */
+const IGNORED_SHOWN = 20;
+
 /** Renders `plan` as text. Pure: the same plan and style always give the same string. */
 export function renderPlanText(plan: Plan, style: Style = PLAIN): string {
   const lines: string[] = [];
-  lines.push(style.bold(`roster plan for organization ${plan.organization}`), '');
-  if (plan.changes.length === 0 && plan.problems.length === 0) {
-    lines.push('No changes. The database matches the configuration.');
-    return lines.join('\n') + '\n';
+  lines.push(style.bold(`roster plan for organization ${plan.organization}`));
+  lines.push(
+    style.dim(
+      `Users in the database but in no file are ${plan.unmanagedUsers === 'deactivate' ? 'deactivated' : 'ignored (unmanagedUsers: ignore)'}. ` +
+        `Guard rails: max deactivations ${describeMaxDeactivations(plan.guards.limits.maxDeactivations)}, min admins ${plan.guards.limits.minAdmins}.`,
+    ),
+    '',
+  );
+  if (plan.sensitive.length > 0) {
+    lines.push(style.yellow(style.bold(`Sensitive changes (${plan.sensitive.length}): review these`)));
+    for (const item of plan.sensitive) lines.push(`  ${style.yellow('!')} ${item.message}`);
+    lines.push('');
+  }
+  if (plan.changes.length === 0 && plan.problems.length === 0 && plan.guards.violations.length === 0) {
+    lines.push('No changes. The database matches the configuration.', '');
   }
   for (const section of SECTIONS) {
     const changes = plan.changes.filter((c) => c.type === section.type);
@@ -27,13 +43,20 @@ export function renderPlanText(plan: Plan, style: Style = PLAIN): string {
     for (const change of changes) lines.push(...renderChange(change, style));
     lines.push('');
   }
-  if (plan.problems.length > 0) {
-    lines.push(style.red(style.bold(`Problems (${plan.problems.length}): this plan cannot be applied`)));
-    for (const problem of plan.problems) lines.push(`  ${style.red('!')} ${problem.message}`);
+  if (plan.ignoredUsers.length > 0) {
+    const shown = plan.ignoredUsers.slice(0, IGNORED_SHOWN);
+    const more = plan.ignoredUsers.length - shown.length;
+    lines.push(style.bold(`Not in the configuration, left as they are (${plan.ignoredUsers.length})`));
+    lines.push(`  ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`, '');
+  }
+  const blockers = [...plan.problems.map((p) => p.message), ...plan.guards.violations.map((v) => v.message)];
+  if (blockers.length > 0) {
+    lines.push(style.red(style.bold(`Problems (${blockers.length}): this plan cannot be applied`)));
+    for (const message of blockers) lines.push(`  ${style.red('!')} ${message}`);
     lines.push('');
   }
-  lines.push(summaryLine(plan.summary));
-  return lines.join('\n') + '\n';
+  if (plan.changes.length > 0 || blockers.length > 0) lines.push(summaryLine(plan.summary));
+  return lines.join('\n').replace(/\n+$/, '') + '\n';
 }
 
 /** `Plan: 1 to create, 2 to update, 0 to deactivate, 0 to reactivate, 0 to delete.` */
@@ -60,16 +83,29 @@ function renderChange(change: Change, style: Style): string[] {
   for (const [name, value] of Object.entries(change.fields) as [string, FieldChange<unknown>][]) {
     // A new user's email is already the heading.
     if (change.type === 'user' && change.action === 'create' && name === 'email') continue;
+    if (name === 'resetPassword') {
+      const source = change.type === 'user' && change.action !== 'create' && change.newPassword ? change.newPassword : null;
+      lines.push(`      password: (sensitive, reset${source ? ` ${describeSource(source)}` : ''}; rotation ${formatValue(value.before)} → ${formatValue(value.after)})`);
+      continue;
+    }
     lines.push(`      ${name}: ${renderField(change, value)}`);
   }
   if (change.type === 'user' && change.action === 'create') {
     if (!change.active) lines.push(`      active: false`);
-    if (change.initialPassword !== null) {
-      const from = change.initialPassword.source === 'env' ? `from $${change.initialPassword.name}` : 'from a supplied hash';
-      lines.push(`      initialPassword: (sensitive, ${from})`);
-    }
+    if (change.initialPassword !== null) lines.push(`      initialPassword: (sensitive, ${describeSource(change.initialPassword)})`);
   }
   return lines;
+}
+
+function describeSource(source: PasswordSource): string {
+  switch (source.source) {
+    case 'env':
+      return `from $${source.name}`;
+    case 'file':
+      return `from file ${source.path}`;
+    case 'hash':
+      return `from a hash in ${source.file}`;
+  }
 }
 
 function renderField(change: Change, field: FieldChange<unknown>): string {

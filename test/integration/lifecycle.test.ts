@@ -25,17 +25,17 @@ async function roster(args: string[], state: OrgState, env: Record<string, strin
   return runRoster([...args, dir], { env: { DATABASE_URL: db.url, ...env } });
 }
 
-async function planJson(state: OrgState) {
-  const result = await roster(['plan', '--format', 'json'], state);
+async function planJson(state: OrgState, flags: string[] = []) {
+  const result = await roster(['plan', '--format', 'json', ...flags], state);
   expect(result.stderr).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.stdout) as { changes: { type: string; action: string; key: string; fields: Record<string, unknown> }[] };
 }
 
 /** Plans, applies, and checks that a second plan finds nothing: returns the first plan's outline. */
-async function converge(state: OrgState, env: Record<string, string> = {}): Promise<string[]> {
-  const planned = await planJson(state);
-  const applied = await roster(['apply', '--yes'], state, env);
+async function converge(state: OrgState, env: Record<string, string> = {}, flags: string[] = []): Promise<string[]> {
+  const planned = await planJson(state, flags);
+  const applied = await roster(['apply', '--yes', ...flags], state, env);
   expect(applied.stderr).toContain('Applied to organization');
   expect(applied.code).toBe(0);
   const again = await roster(['plan', '--detailed-exitcode'], state);
@@ -211,11 +211,16 @@ describe('the organization lifecycle', () => {
 
   it('keeps a second organization in the same database untouched', async () => {
     const before = await snapshot(db.pool, 'acme');
-    const globex = org({ key: 'globex', name: 'Globex', companies: [company('hq')], users: [user('jane.doe@acme.com', { role: 'editor' }), user('hank@globex.com')] });
+    const globex = org({
+      key: 'globex',
+      name: 'Globex',
+      companies: [company('hq')],
+      users: [user('jane.doe@acme.com', { role: 'editor' }), user('hank@globex.com', { role: 'admin' })],
+    });
     expect(await converge(globex)).toEqual(['organization create globex', 'company create hq', 'user create hank@globex.com', 'user create jane.doe@acme.com']);
     expect(await snapshot(db.pool, 'acme')).toBe(before);
     // Removing every user of globex deactivates only globex's users.
-    await converge(org({ key: 'globex', name: 'Globex', companies: [company('hq')], users: [] }));
+    await converge(org({ key: 'globex', name: 'Globex', companies: [company('hq')], users: [] }), {}, ['--min-admins', '0']);
     expect(await snapshot(db.pool, 'acme')).toBe(before);
     expect(await userRow(db.pool, 'globex', 'jane.doe@acme.com')).toMatchObject({ active: false });
     expect(await userRow(db.pool, 'acme', 'jane.doe@acme.com')).toMatchObject({ active: true });
@@ -250,7 +255,7 @@ describe('apply refuses safely', () => {
     const withFrank = org({ ...base, users: [...base.users, user('frank@acme.com', { initialPassword: { kind: 'env', name: 'FRANK_PASSWORD' } })] });
     const result = await roster(['apply', '--yes'], withFrank);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/org\.yaml:\d+:\d+: environment variable FRANK_PASSWORD \(initialPassword of frank@acme\.com\) is not set/);
+    expect(result.stderr).toMatch(/org\.yaml:\d+:\d+: environment variable FRANK_PASSWORD \(password of frank@acme\.com\) is not set; set it for apply\n/);
     expect(await snapshot(db.pool, 'acme')).toBe(before);
   });
 

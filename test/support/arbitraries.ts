@@ -49,6 +49,7 @@ export function orgState(options: { former: boolean }): fc.Arbitrary<OrgState> {
           active: seed.active,
           formerEmails: former.map((f) => `${f}@acme.com`),
           initialPassword: null,
+          resetPassword: null,
         });
         i++;
       }

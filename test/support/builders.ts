@@ -21,6 +21,7 @@ export function user(email: string, extra: Partial<UserSpec> = {}): UserSpec {
     active: true,
     formerEmails: [],
     initialPassword: null,
+    resetPassword: null,
     ...extra,
   };
 }
@@ -49,7 +50,19 @@ export function toConfigObject(state: OrgState): Record<string, unknown> {
       company: u.company,
       ...(u.active ? {} : { active: false }),
       ...(u.formerEmails.length > 0 ? { formerEmails: u.formerEmails } : {}),
-      ...(u.initialPassword ? { initialPassword: u.initialPassword.kind === 'env' ? { env: u.initialPassword.name } : { hash: u.initialPassword.hash } } : {}),
+      ...(u.initialPassword ? { initialPassword: passwordReference(u.initialPassword) } : {}),
+      ...(u.resetPassword !== null ? { resetPassword: u.resetPassword } : {}),
     })),
   };
+}
+
+function passwordReference(ref: NonNullable<UserSpec['initialPassword']>): Record<string, string> {
+  switch (ref.kind) {
+    case 'env':
+      return { env: ref.name };
+    case 'file':
+      return { file: ref.path };
+    case 'hash':
+      return { hash: ref.hash };
+  }
 }

@@ -172,7 +172,7 @@ describe('plan', () => {
       desired: org({
         users: [
           user('a@acme.com', { initialPassword: { kind: 'env', name: 'A_PASSWORD' } }),
-          user('b@acme.com', { initialPassword: { kind: 'hash', hash: '$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA' } }),
+          user('b@acme.com', { initialPassword: { kind: 'hash', hash: '$scrypt$ln=17,r=8,p=1$c2FsdA$aGFzaA', file: 'users.yaml', pointer: ['users', 1, 'initialPassword', 'hash'] } }),
         ],
       }),
       actual: org({ users: [] }),
@@ -180,7 +180,7 @@ describe('plan', () => {
     expect(JSON.stringify(result)).not.toContain('$scrypt$');
     expect(result.changes.map((c) => (c.type === 'user' && c.action === 'create' ? c.initialPassword : undefined))).toEqual([
       { source: 'env', name: 'A_PASSWORD' },
-      { source: 'hash' },
+      { source: 'hash', file: 'users.yaml', pointer: ['users', 1, 'initialPassword', 'hash'], digest: expect.stringMatching(/^[0-9a-f]{64}$/) },
     ]);
   });
 

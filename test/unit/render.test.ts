@@ -22,6 +22,13 @@ const everyChange = plan({
       user('new.hire@acme.com', { firstName: 'New', lastName: 'Hire', company: 'eu', initialPassword: { kind: 'env', name: 'NEW_HIRE_PASSWORD' } }),
       user('back@acme.com', { firstName: 'Back', lastName: 'Again' }),
       user('leave@acme.com', { firstName: 'On', lastName: 'Leave', active: false }),
+      user('admin@acme.com', { firstName: 'Ada', lastName: 'Min', role: 'ops', initialPassword: { kind: 'file', path: 'secrets/admin.txt' } }),
+      user('rotate@acme.com', {
+        firstName: 'Ro',
+        lastName: 'Tate',
+        resetPassword: '2026-11',
+        initialPassword: { kind: 'hash', hash: '$scrypt$ln=17,r=8,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g', file: 'users.yaml', pointer: ['users', 5, 'initialPassword', 'hash'] },
+      }),
     ],
   }),
   actual: org({
@@ -33,6 +40,7 @@ const everyChange = plan({
       user('back@acme.com', { firstName: 'Back', lastName: 'Again', active: false }),
       user('leave@acme.com', { firstName: 'On', lastName: 'Leave' }),
       user('gone@acme.com', { firstName: 'Gone', lastName: 'Away' }),
+      user('rotate@acme.com', { firstName: 'Ro', lastName: 'Tate', role: 'admin' }),
     ],
   }),
 });
@@ -52,6 +60,21 @@ describe('text renderer', () => {
 
   it('says so when there is nothing to do (golden)', () => {
     expectGolden('plan-no-changes.txt', renderPlanText(plan({ desired: org(), actual: org() })));
+  });
+
+  it('renders guard-rail violations and ignored users (golden)', () => {
+    const many = Array.from({ length: 8 }, (_, i) => user(`u${i}@acme.com`));
+    const guarded = plan({
+      desired: org({ users: [user('keep@acme.com')] }),
+      actual: org({ users: [user('keep@acme.com'), user('boss@acme.com', { role: 'admin' }), ...many] }),
+    });
+    expectGolden('plan-guard-violations.txt', renderPlanText(guarded));
+    const ignoring = plan({
+      desired: org({ users: [user('keep@acme.com', { role: 'admin' })] }),
+      actual: org({ users: [user('keep@acme.com', { role: 'admin' }), ...many] }),
+      options: { unmanagedUsers: 'ignore' },
+    });
+    expectGolden('plan-ignored-users.txt', renderPlanText(ignoring));
   });
 
   it('shows a password only as sensitive, and colours only when asked', () => {
@@ -89,8 +112,12 @@ describe('JSON renderer', () => {
     expect(JSON.parse(renderPlanJson(simple))).toEqual({
       formatVersion: 1,
       organization: 'acme',
+      unmanagedUsers: 'deactivate',
       changes: [{ type: 'user', action: 'update', key: 'bob@acme.com', fields: { role: { before: 'viewer', after: 'analyst' } } }],
+      ignoredUsers: [],
+      sensitive: [],
       problems: [],
+      guards: { limits: { maxDeactivations: 'default', minAdmins: 1 }, violations: [] },
       summary: { create: 0, update: 1, deactivate: 0, reactivate: 0, delete: 0 },
     });
   });

@@ -2,11 +2,16 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../errors.ts';
+import { readDatabaseId } from '../../db/read-state.ts';
+import { plan as computePlan } from '../../plan/planner.ts';
+import { stampVersions, toSavedPlan } from '../../plan/saved-plan.ts';
+import type { GuardLimits } from '../../plan/types.ts';
 import { renderPlanJson } from '../../render/json.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText } from '../../render/text.ts';
+import { ROSTER_VERSION } from '../../version.ts';
 import type { CliIo } from '../io.ts';
-import { openSession } from '../session.ts';
+import { configHash, loadAndConnect, readSnapshot } from '../session.ts';
 
 export type PlanFormat = 'text' | 'json';
 
@@ -14,36 +19,50 @@ export interface PlanCommandOptions {
   readonly paths: readonly string[];
   readonly databaseUrl: string | undefined;
   readonly format: PlanFormat;
-  /** Also write the plan as JSON to this file. */
+  /** Write a plan file to apply later with `roster apply FILE`. */
   readonly out: string | undefined;
   readonly detailedExitCode: boolean;
+  readonly limits: GuardLimits;
   readonly io: CliIo;
 }
 
 /**
- * Prints the plan on stdout. Exit 1 when the plan has problems; with `detailedExitCode`, 2 when it has changes.
+ * Prints the plan on stdout. Exit 1 when the plan has problems or breaks a guard rail; with `detailedExitCode`,
+ * 2 when it has changes.
  */
 export async function planCommand(options: PlanCommandOptions): Promise<number> {
   const { io } = options;
-  const session = await openSession(options);
+  const { config, database } = await loadAndConnect(options);
   try {
-    const { plan } = session;
+    const stored = await readSnapshot(database, config.state.organization.key);
+    const plan = computePlan({
+      desired: config.state,
+      actual: stored?.state ?? null,
+      options: { unmanagedUsers: config.unmanagedUsers, limits: options.limits },
+    });
     const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
     io.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style));
     if (options.out !== undefined) {
+      const saved = toSavedPlan(stampVersions(plan, stored?.versions ?? new Map()), {
+        database: await readDatabaseId(database.pool),
+        configHash: configHash(config.state),
+        createdAt: new Date().toISOString(),
+        rosterVersion: ROSTER_VERSION,
+      });
       try {
-        await writeFile(resolve(io.cwd, options.out), renderPlanJson(plan));
+        await writeFile(resolve(io.cwd, options.out), renderPlanJson(saved));
       } catch (error) {
         throw new UserError(`cannot write the plan to ${options.out}: ${(error as Error).message}`, { cause: error });
       }
-      io.stderr.write(`Saved the plan to ${options.out}.\n`);
+      io.stderr.write(`Saved the plan to ${options.out}; apply exactly it with: roster apply ${options.out}\n`);
     }
-    if (plan.problems.length > 0) {
-      io.stderr.write(`error: the plan has ${plan.problems.length} problem(s); fix the configuration before applying.\n`);
+    const blockers = plan.problems.length + plan.guards.violations.length;
+    if (blockers > 0) {
+      io.stderr.write(`error: the plan cannot be applied as it stands (${blockers} problem${blockers === 1 ? '' : 's'} above).\n`);
       return 1;
     }
     return options.detailedExitCode && plan.changes.length > 0 ? 2 : 0;
   } finally {
-    await session.database.close();
+    await database.close();
   }
 }
