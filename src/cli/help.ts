@@ -6,10 +6,16 @@ export type CommandName = 'validate' | 'plan' | 'apply' | 'migrate';
 const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; if neither is set,
                        an embedded PostgreSQL kept in ./.roster/)`;
 
+const GUARD_HELP = `  --max-deactivations N|P%
+                       allow deactivating more than the default (more than 5 users and more than 25%
+                       of the active ones is refused)
+  --min-admins N       fewest active users holding manage_users the plan may leave (default 1)`;
+
 const USAGE: Record<CommandName, string> = {
   validate: 'usage: roster validate [PATH...]',
-  plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--database-url URL]',
-  apply: 'usage: roster apply [PATH...] [--yes] [--actor NAME] [--git-commit SHA] [--database-url URL]',
+  plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
+  apply:
+    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   migrate: 'usage: roster migrate [--database-url URL]',
 };
 
@@ -44,28 +50,36 @@ Example:
 `,
   plan: `${USAGE.plan}
 
-Compares the files with the database and prints the changes apply would make. Changes nothing.
+Compares the files with the database and prints the changes apply would make, sensitive changes first.
+Changes nothing. Exit 1 when the plan breaks a guard rail or cannot be applied.
 
   --format text|json   text for people (default), json for machines (schema/plan.schema.json)
-  --out FILE           also write the plan as JSON to FILE
+  --out FILE           also write a plan file, to apply exactly this plan later: roster apply FILE
   --detailed-exitcode  exit 2 when there are changes, 0 when there are none
+${GUARD_HELP}
 ${DATABASE_HELP}
 
 Example:
-  roster plan examples/acme --format json --out plan.json
+  roster plan examples/acme --out plan.json
 `,
   apply: `${USAGE.apply}
 
-Shows the plan, asks for confirmation, and applies it in one transaction. Users missing from the files are
-deactivated, never deleted. Without a terminal, --yes is required.
+Shows the plan, asks for confirmation, and applies it in one transaction, holding the organization's lock
+from reading the database to committing. Users missing from the files are deactivated, never deleted.
+Given a plan file (from plan --out), applies exactly that plan, and refuses it if a row it changes moved since.
+Without a terminal, --yes is required.
 
+  --plan FILE          apply this plan file (a single PATH ending in .json means the same)
   -y, --yes            apply without asking (for CI, after the plan was reviewed)
   --actor NAME         who applies, for the audit trail (default: $ROSTER_ACTOR, else the OS user)
   --git-commit SHA     the configuration's commit, for the audit trail (default: $GITHUB_SHA, else git)
+  --lock-timeout S     wait at most S seconds for another apply to the same organization (default 60)
+${GUARD_HELP}
 ${DATABASE_HELP}
 
-Example:
+Examples:
   JANE_INITIAL_PASSWORD=… roster apply examples/acme --yes --actor "$GIT_AUTHOR_EMAIL"
+  roster apply plan.json --yes
 `,
   migrate: `${USAGE.migrate}
 
