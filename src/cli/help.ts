@@ -1,7 +1,7 @@
 /** Help texts, one per command, each with an example. */
 import { PERMISSIONS } from '../model/permissions.ts';
 
-export type CommandName = 'validate' | 'plan' | 'apply' | 'migrate';
+export type CommandName = 'validate' | 'plan' | 'apply' | 'migrate' | 'drift' | 'export' | 'completion';
 
 const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; if neither is set,
                        an embedded PostgreSQL kept in ./.roster/)`;
@@ -17,6 +17,9 @@ const USAGE: Record<CommandName, string> = {
   apply:
     'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   migrate: 'usage: roster migrate [--database-url URL]',
+  drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL]',
+  export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL]',
+  completion: 'usage: roster completion [bash|zsh|fish]',
 };
 
 export function usageOf(command: CommandName): string {
@@ -32,7 +35,10 @@ Commands:
   validate   check the YAML files offline; every problem with file:line:col
   plan       show what apply would change
   apply      make the database match the files, in one transaction
+  drift      report what changed in the database outside the files (--write accepts it into them)
+  export     write the organization in the database as YAML files, to adopt roster
   migrate    create or upgrade roster's tables in the database
+  completion print a shell completion script
 
 PATH is a file or a directory searched recursively for *.yaml and *.yml (default: the current directory).
 Run \`roster <command> --help\` for a command's options and an example.
@@ -53,7 +59,8 @@ Example:
 Compares the files with the database and prints the changes apply would make, sensitive changes first.
 Changes nothing. Exit 1 when the plan breaks a guard rail or cannot be applied.
 
-  --format text|json   text for people (default), json for machines (schema/plan.schema.json)
+  --format FORMAT      text for people (default), json for machines (schema/plan.schema.json),
+                       markdown for pull-request comments (sensitive changes first, below 60,000 characters)
   --out FILE           also write a plan file, to apply exactly this plan later: roster apply FILE
   --detailed-exitcode  exit 2 when there are changes, 0 when there are none
 ${GUARD_HELP}
@@ -80,6 +87,42 @@ ${DATABASE_HELP}
 Examples:
   JANE_INITIAL_PASSWORD=… roster apply examples/acme --yes --actor "$GIT_AUTHOR_EMAIL"
   roster apply plan.json --yes
+`,
+  drift: `${USAGE.drift}
+
+Compares the database with the files and reports, classified, what was changed outside them: fields edited,
+users deactivated or reactivated, rows in the database but in no file, rows in the files but not in the
+database; and whether each changed after roster's last apply. Exit 0 without drift, 2 with drift, 1 on error.
+In GitHub Actions the Markdown report is also added to the job summary.
+
+  --format FORMAT      text (default), json (schema/drift.schema.json) or markdown
+  --write              accept the drift: edit the files to describe the database (keeping comments and
+                       formatting) and print the change as a unified diff
+${DATABASE_HELP}
+
+Example:
+  roster drift org/ --format markdown
+`,
+  export: `${USAGE.export}
+
+Writes the organization as stored: organization.yaml, companies.yaml, roles.yaml and users.yaml (or
+users/<company>.yaml), each with the schema modeline. Plan on the result shows no changes. Passwords and
+hashes are never exported.
+
+  --out DIR            where to write (must hold no YAML files, unless --force)
+  --organization KEY   which organization (needed when the database holds several)
+  --users-by-company   one users file per company, for large organizations
+${DATABASE_HELP}
+
+Example:
+  roster export --out org/ --users-by-company
+`,
+  completion: `${USAGE.completion}
+
+Prints a completion script for roster's commands and flags (default bash).
+
+Example:
+  roster completion bash > /etc/bash_completion.d/roster
 `,
   migrate: `${USAGE.migrate}
 

@@ -10,6 +10,10 @@ import { applyCommand } from './commands/apply.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { planCommand, type PlanFormat } from './commands/plan.ts';
 import { validateCommand } from './commands/validate.ts';
+import { completionCommand } from './commands/completion.ts';
+import { driftCommand } from './commands/drift.ts';
+import { exportCommand } from './commands/export.ts';
+import { errorAnnotations, inGitHubActions } from './github.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
 import { guardLimits, lockTimeoutMs } from './limits.ts';
 import type { CliIo } from './io.ts';
@@ -41,7 +45,22 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     'lock-timeout': { type: 'string' },
   },
   migrate: { ...COMMON, ...DATABASE },
+  drift: { ...COMMON, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
+  export: {
+    ...COMMON,
+    ...DATABASE,
+    out: { type: 'string' },
+    organization: { type: 'string' },
+    'users-by-company': { type: 'boolean' },
+    force: { type: 'boolean' },
+  },
+  completion: { ...COMMON },
 };
+
+/** Every command's long flags, for shell completion. */
+function completionFlags(): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(COMMAND_OPTIONS).map(([name, options]) => [name, Object.keys(options).map((o) => `--${o}`)]));
+}
 
 /** Runs roster with `argv` (without node and the script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
@@ -63,7 +82,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (!Object.hasOwn(COMMAND_OPTIONS, name)) {
-    throw new UserError(`unknown command '${name}'. Commands: validate, plan, apply, migrate (see roster --help)`);
+    throw new UserError(`unknown command '${name}'. Commands: ${Object.keys(COMMAND_OPTIONS).join(', ')} (see roster --help)`);
   }
   const command = name as CommandName;
   let parsed;
@@ -86,7 +105,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       return validateCommand({ paths, io: cliIo });
     case 'plan': {
       const format = values.format as string;
-      if (format !== 'text' && format !== 'json') throw new UserError(`--format must be text or json, not '${format}'`);
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
       return planCommand({
         paths,
         databaseUrl: url,
@@ -119,6 +138,26 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
       return migrateCommand({ databaseUrl: url, io: cliIo });
+    case 'drift': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      return driftCommand({ paths, databaseUrl: url, format, write: values.write === true, io: cliIo });
+    }
+    case 'export': {
+      if (values.out === undefined) throw new UserError(`export needs --out DIR\n${usageOf('export')}`);
+      if (paths.length > 0) throw new UserError(`export takes no paths\n${usageOf('export')}`);
+      return exportCommand({
+        out: values.out as string,
+        organization: values.organization as string | undefined,
+        usersByCompany: values['users-by-company'] === true,
+        force: values.force === true,
+        databaseUrl: url,
+        io: cliIo,
+      });
+    }
+    case 'completion':
+      if (paths.length > 1) throw new UserError(usageOf('completion'));
+      return completionCommand({ shell: paths[0], flags: completionFlags(), io: cliIo });
     default:
       return assertNever(command);
   }
@@ -127,6 +166,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
 /** Prints an error the way its kind deserves and returns exit code 1. */
 function reportError(error: unknown, io: CliIo): number {
   if (error instanceof ConfigError) {
+    if (inGitHubActions(io)) io.stdout.write(errorAnnotations(error.diagnostics));
     for (const diagnostic of error.diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
     io.stderr.write(`\n${error.diagnostics.length} problem${error.diagnostics.length === 1 ? '' : 's'} found; nothing was changed.\n`);
     return 1;

@@ -5,7 +5,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Diagnostic, SourcePosition } from '../errors.ts';
 import { isPredefinedRole, PREDEFINED_ROLES, type Permission } from '../model/permissions.ts';
-import { emailKey, type CompanySpec, type OrgState, type PasswordReference, type RoleSpec, type UserSpec } from '../model/state.ts';
+import { emailKey, rowId, type CompanySpec, type OrgState, type PasswordReference, type RoleSpec, type UserSpec } from '../model/state.ts';
 import { checkSuppliedHash } from '../secrets/password.ts';
 import { describePath } from './schema-check.ts';
 import { positionAt, type PathSegment, type SourceFile } from './source-file.ts';
@@ -18,6 +18,13 @@ export interface DesiredConfig {
   readonly files: readonly SourceFile[];
   /** Position of each user's `initialPassword`, by {@link emailKey} of their email. */
   readonly passwordPositions: ReadonlyMap<string, SourcePosition>;
+  /** Where each organization, company, role and user is written, by rowId: for editing the files. */
+  readonly locations: ReadonlyMap<string, SourceLocation>;
+}
+
+export interface SourceLocation {
+  readonly file: SourceFile;
+  readonly path: readonly PathSegment[];
 }
 
 interface Located<T> {
@@ -172,7 +179,14 @@ export function assembleConfig(
     users: users.map((u) => toUserSpec(u)),
   };
   const organization = organizations[0]!.value;
-  return { config: { state, unmanagedUsers: organization.unmanagedUsers ?? 'deactivate', files, passwordPositions }, diagnostics: [] };
+  const locations = new Map<string, SourceLocation>([[rowId('organization', organization.key), organizations[0]!]]);
+  for (const c of companies) locations.set(rowId('company', c.value.key), c);
+  for (const r of roles) locations.set(rowId('role', r.value.key), r);
+  for (const u of users) locations.set(rowId('user', u.value.email), u);
+  return {
+    config: { state, unmanagedUsers: organization.unmanagedUsers ?? 'deactivate', files, passwordPositions, locations },
+    diagnostics: [],
+  };
 }
 
 interface RawUser {

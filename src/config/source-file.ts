@@ -15,6 +15,10 @@ export interface SourceFile {
   readonly document: Document.Parsed;
   readonly lineCounter: LineCounter;
   readonly value: unknown;
+  /** The text the document was parsed from (without a byte-order mark), for edits that keep everything else. */
+  readonly text: string;
+  /** Whether the file started with a UTF-8 byte-order mark. */
+  readonly bom: boolean;
 }
 
 export type PathSegment = string | number;
@@ -35,7 +39,8 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
     return fail(line, col, 'invalid UTF-8: save the file as UTF-8 text');
   }
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  const bom = text.startsWith('\uFEFF');
+  if (bom) text = text.slice(1);
 
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: false });
@@ -73,7 +78,7 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
       : `cannot read this YAML: ${error instanceof Error ? error.message : String(error)}`;
     return fail(1, 1, message);
   }
-  return { file: { path, document, lineCounter, value }, diagnostics: [] };
+  return { file: { path, document, lineCounter, value, text, bom }, diagnostics: [] };
 }
 
 function yamlMessage(code: string, message: string, text: string, offset: number): string {

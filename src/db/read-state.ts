@@ -15,6 +15,20 @@ export interface StoredOrganization {
    * whoever makes it), plus the permission list for roles, whose permissions live in another table.
    */
   readonly versions: ReadonlyMap<string, string>;
+  /** When each stored row was created and last changed (ISO 8601), by rowId. */
+  readonly times: ReadonlyMap<string, RowTimes>;
+}
+
+export interface RowTimes {
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+/** roster's last apply to an organization, from the audit trail. */
+export interface LastApply {
+  readonly at: string;
+  readonly actor: string;
+  readonly gitCommit: string | null;
 }
 
 
@@ -23,22 +37,24 @@ export interface StoredOrganization {
  * Returns null when the organization does not exist. Predefined roles are not part of the state.
  */
 export async function readOrganization(db: CommonQueryMethods, key: string): Promise<StoredOrganization | null> {
-  const organization = (await db.maybeOne(sql.unsafe`select id::int as id, key, name, xmin::text as version from organizations where key = ${key}`)) as
-    | { id: number; key: string; name: string; version: string }
+  const organization = (await db.maybeOne(sql.unsafe`select id::int as id, key, name, xmin::text as version, ${TIMES} from organizations where key = ${key}`)) as
+    | ({ id: number; key: string; name: string; version: string } & TimeColumns)
     | null;
   if (organization === null) return null;
   const id = organization.id;
   const [companies, roles, users] = await Promise.all([
-    db.any(sql.unsafe`select key, name, xmin::text as version from companies where organization_id = ${id} order by key`),
+    db.any(sql.unsafe`select key, name, xmin::text as version, ${TIMES} from companies where organization_id = ${id} order by key`),
     db.any(sql.unsafe`
       select r.key, r.name, r.description, r.xmin::text as version,
+             to_json(r.created_at) #>> '{}' as created_at, to_json(r.updated_at) #>> '{}' as updated_at,
              coalesce(array_agg(p.permission order by p.permission) filter (where p.permission is not null), '{}') as permissions
         from roles r left join role_permissions p on p.role_id = r.id
        where r.organization_id = ${id} and not r.predefined
-       group by r.id, r.xmin
+       group by r.id, r.xmin, r.created_at, r.updated_at
        order by r.key`),
     db.any(sql.unsafe`
-      select u.email, u.first_name, u.last_name, r.key as role, c.key as company, u.active, u.password_reset_id, u.xmin::text as version
+      select u.email, u.first_name, u.last_name, r.key as role, c.key as company, u.active, u.password_reset_id, u.xmin::text as version,
+             to_json(u.created_at) #>> '{}' as created_at, to_json(u.updated_at) #>> '{}' as updated_at
         from users u
         join roles r on r.id = u.role_id
         join companies c on c.id = u.company_id
@@ -51,9 +67,14 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     versions.set(rowId('role', r.key), `${r.version}/${r.permissions.join(',')}`);
   }
   for (const u of users as readonly { email: string; version: string }[]) versions.set(rowId('user', u.email), u.version);
+  const times = new Map<string, RowTimes>([[rowId('organization', organization.key), timesOf(organization)]]);
+  for (const c of companies as readonly ({ key: string } & TimeColumns)[]) times.set(rowId('company', c.key), timesOf(c));
+  for (const r of roles as readonly ({ key: string } & TimeColumns)[]) times.set(rowId('role', r.key), timesOf(r));
+  for (const u of users as readonly ({ email: string } & TimeColumns)[]) times.set(rowId('user', u.email), timesOf(u));
   return {
     id,
     versions,
+    times,
     state: {
       organization: { key: organization.key, name: organization.name },
       companies: (companies as readonly { key: string; name: string }[]).map((c) => ({ key: c.key, name: c.name })),
@@ -87,6 +108,27 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
       })),
     },
   };
+}
+
+/** Timestamps as ISO 8601 text, independent of the driver's type parsers. */
+const TIMES = sql.fragment`to_json(created_at) #>> '{}' as created_at, to_json(updated_at) #>> '{}' as updated_at`;
+
+interface TimeColumns {
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+function timesOf(row: TimeColumns): RowTimes {
+  return { createdAt: new Date(row.created_at).toISOString(), updatedAt: new Date(row.updated_at).toISOString() };
+}
+
+/** roster's last apply to the organization, or null when it never applied to it. */
+export async function readLastApply(db: CommonQueryMethods, organization: string): Promise<LastApply | null> {
+  const row = (await db.maybeOne(sql.unsafe`
+    select to_json(a.applied_at) #>> '{}' as at, a.actor, a.git_commit
+      from audit_applies a join organizations o on o.id = a.organization_id
+     where o.key = ${organization} order by a.id desc limit 1`)) as { at: string; actor: string; git_commit: string | null } | null;
+  return row && { at: new Date(row.at).toISOString(), actor: row.actor, gitCommit: row.git_commit };
 }
 
 /** The identity roster gave this database when it migrated it (saved plans record it). */

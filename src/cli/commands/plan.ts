@@ -9,11 +9,13 @@ import type { GuardLimits } from '../../plan/types.ts';
 import { renderPlanJson } from '../../render/json.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText } from '../../render/text.ts';
+import { renderPlanMarkdown } from '../../render/plan-markdown.ts';
+import { appendStepSummary } from '../github.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import type { CliIo } from '../io.ts';
 import { configHash, loadAndConnect, readSnapshot } from '../session.ts';
 
-export type PlanFormat = 'text' | 'json';
+export type PlanFormat = 'text' | 'json' | 'markdown';
 
 export interface PlanCommandOptions {
   readonly paths: readonly string[];
@@ -41,7 +43,9 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
       options: { unmanagedUsers: config.unmanagedUsers, limits: options.limits },
     });
     const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
-    io.stdout.write(options.format === 'json' ? renderPlanJson(plan) : renderPlanText(plan, style));
+    const rendered = { json: () => renderPlanJson(plan), markdown: () => renderPlanMarkdown(plan), text: () => renderPlanText(plan, style) };
+    io.stdout.write(rendered[options.format]());
+    await appendStepSummary(io, renderPlanMarkdown(plan));
     if (options.out !== undefined) {
       const saved = toSavedPlan(stampVersions(plan, stored?.versions ?? new Map()), {
         database: await readDatabaseId(database.pool),

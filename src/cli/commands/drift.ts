@@ -1,0 +1,77 @@
+/** `roster drift [PATH...] [--format text|json|markdown] [--write]`: what changed outside the configuration. */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { createTwoFilesPatch } from 'diff';
+import { loadConfig } from '../../config/load.ts';
+import { readLastApply } from '../../db/read-state.ts';
+import { sql } from '../../db/sql.ts';
+import { acceptDrift } from '../../drift/accept.ts';
+import { detectDrift } from '../../drift/detect.ts';
+import { ConfigError, UserError } from '../../errors.ts';
+import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../render/drift.ts';
+import { chooseStyle } from '../../render/style.ts';
+import { appendStepSummary } from '../github.ts';
+import type { CliIo } from '../io.ts';
+import { loadAndConnect } from '../session.ts';
+import { readOrganization } from '../../db/read-state.ts';
+
+export type DriftFormat = 'text' | 'json' | 'markdown';
+
+export interface DriftCommandOptions {
+  readonly paths: readonly string[];
+  readonly databaseUrl: string | undefined;
+  readonly format: DriftFormat;
+  /** Accept the drift into the files and print the change as a unified diff. */
+  readonly write: boolean;
+  readonly io: CliIo;
+}
+
+/** Exit 0 without drift (or after accepting it), 2 with drift, 1 on error. */
+export async function driftCommand(options: DriftCommandOptions): Promise<number> {
+  const { io } = options;
+  const { config, database } = await loadAndConnect(options);
+  let snapshot;
+  try {
+    const key = config.state.organization.key;
+    snapshot = await database.pool.transaction(async (tx) => {
+      await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+      return { stored: await readOrganization(tx, key), lastApply: await readLastApply(tx, key) };
+    });
+  } finally {
+    await database.close();
+  }
+  const report = detectDrift({
+    desired: config.state,
+    actual: snapshot.stored?.state ?? null,
+    unmanagedUsers: config.unmanagedUsers,
+    times: snapshot.stored?.times ?? new Map(),
+    lastApply: snapshot.lastApply,
+  });
+  await appendStepSummary(io, renderDriftMarkdown(report));
+
+  if (!options.write) {
+    const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
+    io.stdout.write(
+      options.format === 'json' ? renderDriftJson(report) : options.format === 'markdown' ? renderDriftMarkdown(report) : renderDriftText(report, style),
+    );
+    return report.items.length > 0 ? 2 : 0;
+  }
+
+  if (report.items.length === 0) {
+    io.stderr.write('No drift: the files already describe the database.\n');
+    return 0;
+  }
+  const rewrites = acceptDrift(config, report, snapshot.stored?.state ?? null);
+  const write = (text: string, bom: boolean) => (bom ? `\uFEFF${text}` : text);
+  for (const r of rewrites) await writeFile(resolve(io.cwd, r.file.path), write(r.after, r.file.bom));
+  try {
+    await loadConfig({ paths: options.paths, cwd: io.cwd });
+  } catch (error) {
+    for (const r of rewrites) await writeFile(resolve(io.cwd, r.file.path), write(r.before, r.file.bom));
+    const detail = error instanceof ConfigError ? error.diagnostics.map((d) => d.message).join('; ') : (error as Error).message;
+    throw new UserError(`accepting the drift would make the configuration invalid (${detail}); the files were left as they were`, { cause: error });
+  }
+  for (const r of rewrites) io.stdout.write(createTwoFilesPatch(`a/${r.file.path}`, `b/${r.file.path}`, r.before, r.after, undefined, undefined, { context: 3 }));
+  io.stderr.write(`Accepted ${report.items.length} drift item${report.items.length === 1 ? '' : 's'} into ${rewrites.length} file${rewrites.length === 1 ? '' : 's'}.\n`);
+  return 0;
+}

@@ -1,0 +1,59 @@
+/** `roster export --out DIR`: the organization as stored, as configuration files, to adopt roster. */
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from '../../db/sql.ts';
+import { UserError } from '../../errors.ts';
+import { exportOrganization } from '../../export/export.ts';
+import type { CliIo } from '../io.ts';
+import { openDatabaseFor, readSnapshot } from '../session.ts';
+
+const SCHEMA = fileURLToPath(new URL('../../../schema/roster.schema.json', import.meta.url));
+
+export interface ExportCommandOptions {
+  readonly out: string;
+  /** The organization's key; optional when the database holds one organization. */
+  readonly organization: string | undefined;
+  readonly usersByCompany: boolean;
+  /** Overwrite YAML files already in the output directory. */
+  readonly force: boolean;
+  readonly databaseUrl: string | undefined;
+  readonly io: CliIo;
+}
+
+export async function exportCommand(options: ExportCommandOptions): Promise<number> {
+  const { io } = options;
+  const out = resolve(io.cwd, options.out);
+  const existing = await readdir(out, { recursive: true }).catch(() => [] as string[]);
+  if (!options.force && existing.some((name) => /\.ya?ml$/i.test(String(name)))) {
+    throw new UserError(`${options.out} already holds YAML files; choose an empty directory or pass --force to overwrite`);
+  }
+  const database = await openDatabaseFor(options.databaseUrl, io);
+  let files: Map<string, string>;
+  try {
+    const key = options.organization ?? (await onlyOrganization(database.pool));
+    const stored = await readSnapshot(database, key);
+    if (!stored) throw new UserError(`the database has no organization '${key}'`);
+    files = exportOrganization(stored.state, {
+      usersByCompany: options.usersByCompany,
+      schemaPath: relative(out, SCHEMA).split('\\').join('/'),
+      source: database.description,
+    });
+    const counts = `${stored.state.companies.length} companies, ${stored.state.roles.length} custom roles, ${stored.state.users.length} users`;
+    for (const [name, content] of files) {
+      await mkdir(dirname(join(out, name)), { recursive: true });
+      await writeFile(join(out, name), content);
+    }
+    io.stderr.write(`Exported organization ${key} (${counts}) to ${files.size} files in ${options.out}. No passwords or hashes are exported.\n`);
+  } finally {
+    await database.close();
+  }
+  return 0;
+}
+
+async function onlyOrganization(pool: import('slonik').DatabasePool): Promise<string> {
+  const keys = (await pool.anyFirst(sql.unsafe`select key from organizations order by key`)) as readonly string[];
+  if (keys.length === 1) return keys[0]!;
+  if (keys.length === 0) throw new UserError('the database has no organization to export');
+  throw new UserError(`the database holds ${keys.length} organizations (${keys.join(', ')}); choose one with --organization`);
+}

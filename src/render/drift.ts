@@ -1,0 +1,85 @@
+/** Drift reports for people (text), for machines (JSON, schema/drift.schema.json) and for pull requests (Markdown). */
+import type { DriftItem, DriftKind, DriftReport } from '../drift/types.ts';
+import { cell, code, MarkdownBudget } from './markdown.ts';
+import { PLAIN, type Style } from './style.ts';
+
+const HEADINGS: Readonly<Record<DriftKind, string>> = {
+  edited: 'Edited outside the configuration',
+  deactivated: 'Deactivated outside the configuration',
+  reactivated: 'Reactivated outside the configuration',
+  unmanaged: 'In the database but in no file',
+  missing: 'In the files but not in the database',
+};
+const KINDS = Object.keys(HEADINGS) as DriftKind[];
+
+/** `Drift: 1 edited, 0 deactivated, …` */
+export function driftSummaryLine(report: DriftReport): string {
+  return `Drift: ${KINDS.map((k) => `${report.summary[k]} ${k}`).join(', ')}.`;
+}
+
+function lastApplyLine(report: DriftReport): string {
+  const last = report.lastApply;
+  if (!last) return 'roster has never applied to this organization (no audit trail).';
+  return `Last roster apply: ${last.at} by ${last.actor}${last.gitCommit ? ` (commit ${last.gitCommit})` : ''}.`;
+}
+
+function when(item: DriftItem): string {
+  if (item.changedAt === null) return '';
+  const relation = item.afterLastApply === null ? '' : item.afterLastApply ? ', after the last apply' : ', not since the last apply';
+  return `changed ${item.changedAt}${relation}`;
+}
+
+function value(v: unknown): string {
+  if (v === null || v === undefined) return '(none)';
+  return Array.isArray(v) ? `[${v.join(', ')}]` : JSON.stringify(v);
+}
+
+/** Renders a drift report as text. Pure. */
+export function renderDriftText(report: DriftReport, style: Style = PLAIN): string {
+  const lines = [style.bold(`roster drift for organization ${report.organization}`), style.dim(lastApplyLine(report)), ''];
+  if (report.items.length === 0) {
+    lines.push('No drift. The database matches the configuration.');
+    return lines.join('\n') + '\n';
+  }
+  for (const kind of KINDS) {
+    const items = report.items.filter((i) => i.kind === kind);
+    if (items.length === 0) continue;
+    lines.push(style.bold(`${HEADINGS[kind]} (${items.length})`));
+    for (const item of items) {
+      const note = when(item);
+      lines.push(`  ${style.yellow('!')} ${item.type} ${item.key}${note ? style.dim(` (${note})`) : ''}`);
+      for (const [name, f] of Object.entries(item.fields)) lines.push(`      ${name}: files ${value(f.config)}, database ${value(f.database)}`);
+    }
+    lines.push('');
+  }
+  lines.push(driftSummaryLine(report));
+  return lines.join('\n') + '\n';
+}
+
+/** Renders a drift report as JSON. Pure. */
+export function renderDriftJson(report: DriftReport): string {
+  return JSON.stringify(report, null, 2) + '\n';
+}
+
+/** Renders a drift report as Markdown: a summary table first, details after, below the comment size limit. Pure. */
+export function renderDriftMarkdown(report: DriftReport, limit?: number): string {
+  const md = new MarkdownBudget(limit);
+  md.add(`## roster drift: ${code(report.organization)}\n\n${cell(lastApplyLine(report))}\n\n`, 0, true);
+  if (report.items.length === 0) {
+    md.add('No drift. The database matches the configuration.\n', 0, true);
+    return md.finish(() => '');
+  }
+  md.add(`| Drift | Count |\n| --- | ---: |\n${KINDS.map((k) => `| ${HEADINGS[k]} | ${report.summary[k]} |`).join('\n')}\n`, 0, true);
+  for (const kind of KINDS) {
+    const items = report.items.filter((i) => i.kind === kind);
+    if (items.length === 0) continue;
+    md.add(`\n### ${HEADINGS[kind]} (${items.length})\n\n| Type | Key | Differences | Changed |\n| --- | --- | --- | --- |\n`);
+    for (const item of items) {
+      const differences = Object.entries(item.fields)
+        .map(([name, f]) => `${name}: files ${code(value(f.config))}, database ${code(value(f.database))}`)
+        .join('<br>');
+      md.add(`| ${item.type} | ${code(item.key)} | ${differences || '—'} | ${cell(when(item)) || '—'} |\n`, 1);
+    }
+  }
+  return md.finish((n) => `_${n} more item${n === 1 ? '' : 's'} not shown: run \`roster drift --format json\` for all of them._`);
+}
