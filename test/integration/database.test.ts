@@ -1,20 +1,18 @@
 /** The schema's guarantees, migrations, and failures to reach or use the database. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { migrate, requiredSchemaVersion } from '../../src/db/migrate.ts';
 import { sql } from '../../src/db/sql.ts';
 import { PERMISSIONS, PREDEFINED_ROLES } from '../../src/model/permissions.ts';
 import { company, org, user } from '../support/builders.ts';
 import { runRoster, spawnRoster, writeConfig } from '../support/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { snapshot } from '../support/inspect.ts';
 import { applyState as applyDesired } from '../support/apply.ts';
 
+const database = useTestDatabase();
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
+beforeAll(() => {
+  db = database();
 });
 
 const applyState = (desired = org()) => applyDesired(db.pool, desired);

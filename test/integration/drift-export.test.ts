@@ -4,18 +4,16 @@
  */
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../../src/db/sql.ts';
 import { company, org, role, toConfigObject, user } from '../support/builders.ts';
 import { runRoster, tempDir, writeConfig } from '../support/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 
+const database = useTestDatabase();
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
+beforeAll(() => {
+  db = database();
 });
 const env = () => ({ DATABASE_URL: db.url });
 

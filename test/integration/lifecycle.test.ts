@@ -2,22 +2,20 @@
  * The whole loop against a real PostgreSQL: each action is shown through `plan` (what it says) and through
  * `apply` (what the database then holds), and the next plan is empty.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { OrgState } from '../../src/model/state.ts';
 import { verifyPassword } from '../../src/secrets/password.ts';
 import { sql } from '../../src/db/sql.ts';
 import { company, org, role, user } from '../support/builders.ts';
 import { toConfigObject } from '../support/builders.ts';
 import { runRoster, writeConfig, type RunResult } from '../support/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { addHistory, historyOf, snapshot, userRow } from '../support/inspect.ts';
 
+const database = useTestDatabase();
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
+beforeAll(() => {
+  db = database();
 });
 
 async function roster(args: string[], state: OrgState, env: Record<string, string> = {}): Promise<RunResult> {

@@ -1,22 +1,20 @@
 /** The core promise against real PostgreSQL: for random stored and desired organizations, apply converges. */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readOrganization } from '../../src/db/read-state.ts';
 import type { OrgState } from '../../src/model/state.ts';
 import { plan } from '../../src/plan/planner.ts';
 import { orgState } from '../support/arbitraries.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { comparable, expectedState } from '../support/model.ts';
 import { applyState, NO_GUARDS } from '../support/apply.ts';
 
 const runs = Number(process.env.ROSTER_DB_PROPERTY_RUNS ?? 150);
 
+const database = useTestDatabase();
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
+beforeAll(() => {
+  db = database();
 });
 
 async function converge(desired: OrgState): Promise<{ stored: OrgState | null; after: OrgState }> {

@@ -5,21 +5,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPool } from 'slonik';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sql } from '../../src/db/sql.ts';
 import type { OrgState } from '../../src/model/state.ts';
-import { verifyPassword } from '../../src/secrets/password.ts';
 import { company, org, role, toConfigObject, user } from '../support/builders.ts';
 import { runRoster, spawnRoster, writeConfig, type RunResult } from '../support/cli.ts';
-import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { createTestDatabase, useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { snapshot, userRow } from '../support/inspect.ts';
 
+const database = useTestDatabase();
 let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => {
-  await db?.drop();
+beforeAll(() => {
+  db = database();
 });
 
 const env = () => ({ DATABASE_URL: db.url });

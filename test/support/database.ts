@@ -3,6 +3,7 @@
  * connection; default the local server with trust authentication), migrated, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { createPool, type DatabasePool } from 'slonik';
 import { migrate } from '../../src/db/migrate.ts';
 import { sql } from '../../src/db/sql.ts';
@@ -42,5 +43,23 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
         await admin.end();
       }
     },
+  };
+}
+
+/**
+ * Gives the calling test file its own fresh, migrated database for all its tests, dropped afterwards.
+ * Call at the top level of a test file; the returned function gives the database inside tests.
+ */
+export function useTestDatabase(): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  return () => {
+    if (!db) throw new Error('the test database is not ready yet');
+    return db;
   };
 }
