@@ -3,7 +3,7 @@
  * It reads the plan the other way round: what apply would undo is what was changed outside roster.
  */
 import { compareStrings } from '../errors.ts';
-import type { LastApply, RowTimes } from '../db/read-state.ts';
+import type { LastApply } from '../db/read-state.ts';
 import { emailKey, rowId, type OrgState } from '../model/state.ts';
 import { plan } from '../plan/planner.ts';
 import { storedEmail, type Change } from '../plan/types.ts';
@@ -13,8 +13,8 @@ export interface DriftInput {
   readonly desired: OrgState;
   readonly actual: OrgState | null;
   readonly unmanagedUsers: 'deactivate' | 'ignore';
-  /** Stored rows' creation and change times, by rowId. */
-  readonly times: ReadonlyMap<string, RowTimes>;
+  /** When each stored row last changed, in milliseconds since the epoch, by rowId. */
+  readonly changedAt: ReadonlyMap<string, number>;
   readonly lastApply: LastApply | null;
 }
 
@@ -67,8 +67,8 @@ function toItem(change: Change, inConfig: ReadonlySet<string>, input: DriftInput
     }
   }
   const storedKey = change.type === 'user' && change.action !== 'create' ? storedEmail(change) : change.key;
-  const times = input.times.get(rowId(change.type, storedKey));
-  const changedAt = times ? (times.updatedAt > times.createdAt ? times.updatedAt : times.createdAt) : null;
+  const changed = input.changedAt.get(rowId(change.type, storedKey));
+  const changedAt = changed === undefined ? null : new Date(changed).toISOString();
   const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
   return { type: change.type, key: storedKey, kind, fields, changedAt, afterLastApply };
 }

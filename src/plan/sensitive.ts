@@ -18,13 +18,16 @@ export function findSensitiveChanges(changes: readonly Change[], after: OrgState
   for (const role of after.roles) rolePermissions.set(role.key, role.permissions);
   const privilegesOf = (role: string) => (rolePermissions.get(role) ?? []).filter((p) => PRIVILEGED_PERMISSIONS.includes(p));
   const result: SensitiveChange[] = [];
+  const usersByEmail = new Map(after.users.map((u) => [u.email, u]));
+  const activeHolders = new Map<string, number>();
+  for (const u of after.users) if (u.active) activeHolders.set(u.role, (activeHolders.get(u.role) ?? 0) + 1);
 
   for (const change of changes) {
     if (change.type === 'role' && change.action !== 'delete') {
       const before = new Set(change.fields.permissions?.before ?? []);
       const gained = (change.fields.permissions?.after ?? []).filter((p) => PRIVILEGED_PERMISSIONS.includes(p) && !before.has(p));
       if (gained.length > 0) {
-        const holders = after.users.filter((u) => u.active && u.role === change.key).length;
+        const holders = activeHolders.get(change.key) ?? 0;
         result.push({
           kind: 'privileged-role',
           type: 'role',
@@ -34,7 +37,7 @@ export function findSensitiveChanges(changes: readonly Change[], after: OrgState
       }
     }
     if (change.type !== 'user') continue;
-    const finalUser = after.users.find((u) => u.email === (change.fields.email?.after ?? change.key)) ?? null;
+    const finalUser = usersByEmail.get(change.fields.email?.after ?? change.key) ?? null;
     const granted = change.action === 'create' ? change.fields.role.after : change.fields.role?.after;
     if (granted && finalUser?.active) {
       const privileges = privilegesOf(granted);

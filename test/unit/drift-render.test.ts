@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 const LAST_APPLY = { at: '2026-11-20T10:00:00.000Z', actor: 'ci@acme.com', gitCommit: 'abc123' };
 
 /** Row times: everything created before the last apply; `changed` rows changed after it. */
-function times(state: OrgState, changed: string[]): Map<string, { createdAt: string; updatedAt: string }> {
+function times(state: OrgState, changed: string[]): Map<string, number> {
   const rows = [
     rowId('organization', state.organization.key),
     ...state.companies.map((c) => rowId('company', c.key)),
@@ -22,7 +22,7 @@ function times(state: OrgState, changed: string[]): Map<string, { createdAt: str
     ...state.users.map((u) => rowId('user', u.email)),
   ];
   return new Map(
-    rows.map((r) => [r, { createdAt: '2026-11-01T09:00:00.000Z', updatedAt: changed.includes(r) ? '2026-11-25T16:30:00.000Z' : '2026-11-20T10:00:00.000Z' }]),
+    rows.map((r) => [r, Date.parse(changed.includes(r) ? '2026-11-25T16:30:00.000Z' : '2026-11-20T10:00:00.000Z')]),
   );
 }
 
@@ -52,7 +52,7 @@ const report = detectDrift({
   desired,
   actual,
   unmanagedUsers: 'deactivate',
-  times: times(actual, ['user:jane@acme.com', 'user:carol@acme.com', 'user:mallory@acme.com', 'role:analyst']),
+  changedAt: times(actual, ['user:jane@acme.com', 'user:carol@acme.com', 'user:mallory@acme.com', 'role:analyst']),
   lastApply: LAST_APPLY,
 });
 
@@ -74,7 +74,7 @@ describe('drift detection', () => {
   });
 
   it('finds none when the database matches', () => {
-    const none = detectDrift({ desired, actual: desired, unmanagedUsers: 'deactivate', times: new Map(), lastApply: null });
+    const none = detectDrift({ desired, actual: desired, unmanagedUsers: 'deactivate', changedAt: new Map(), lastApply: null });
     expect(none.items).toEqual([]);
     expect(renderDriftText(none)).toContain('No drift.');
   });
@@ -99,7 +99,7 @@ describe('Markdown size cap', () => {
   const many = (n: number) => Array.from({ length: n }, (_, i) => user(`someone.with.a.long.address.${i}@example-organization.com`));
 
   it('keeps a drift report below 60,000 characters and says honestly how many items it left out', () => {
-    const big = detectDrift({ desired: org({ users: [] }), actual: org({ users: many(3000) }), unmanagedUsers: 'deactivate', times: new Map(), lastApply: null });
+    const big = detectDrift({ desired: org({ users: [] }), actual: org({ users: many(3000) }), unmanagedUsers: 'deactivate', changedAt: new Map(), lastApply: null });
     const markdown = renderDriftMarkdown(big);
     expect(markdown.length).toBeLessThan(MARKDOWN_LIMIT + 200);
     expect(markdown.length).toBeLessThan(65_536);

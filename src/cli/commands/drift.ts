@@ -44,7 +44,7 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
     desired: config.state,
     actual: snapshot.stored?.state ?? null,
     unmanagedUsers: config.unmanagedUsers,
-    times: snapshot.stored?.times ?? new Map(),
+    changedAt: snapshot.stored?.changedAt ?? new Map(),
     lastApply: snapshot.lastApply,
   });
   await appendStepSummary(io, renderDriftMarkdown(report));
