@@ -31,11 +31,16 @@ export async function loadConfig(options: LoadOptions): Promise<DesiredConfig> {
   const contents = await Promise.all(paths.map((path) => readFile(path)));
   paths.forEach((path, i) => {
     const shown = displayPath(path, options.cwd);
-    const parsed = parseSourceFile(shown, contents[i]!);
-    diagnostics.push(...parsed.diagnostics);
-    if (!parsed.file) return;
-    diagnostics.push(...checkAgainstSchema(parsed.file));
-    files.push(parsed.file);
+    let parsed = parseSourceFile(shown, contents[i]!);
+    const readFast = parsed.file?.lazy === true;
+    let problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
+    if (problems.length > 0 && readFast) {
+      // Invalid files are read again by the full parser, so every message is exactly what it would say.
+      parsed = parseSourceFile(shown, contents[i]!, { fast: false });
+      problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
+    }
+    diagnostics.push(...parsed.diagnostics, ...problems);
+    if (parsed.file) files.push(parsed.file);
   });
   const assembled = assembleConfig(files, { partial: files.length < paths.length });
   diagnostics.push(...assembled.diagnostics);

@@ -2,29 +2,72 @@
  * Turns one file's bytes into a parsed YAML document with positions, or positioned diagnostics.
  * Never echoes file content in a message: a broken line may hold a secret.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, parseDocument, type Document, type Node } from 'yaml';
 import type { Diagnostic, SourcePosition } from '../errors.ts';
+import { fastParse, NOT_FAST } from './fast-yaml.ts';
+
+/** Decodes UTF-8, refusing invalid bytes (the BOM is kept, to be noted and removed). */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** Aliases a file may expand; anything near an alias bomb is refused. */
 const MAX_ALIAS_COUNT = 100;
 
-/** A YAML file that parsed: its document (for positions and editing) and its plain value. */
-export interface SourceFile {
-  /** The path as shown in messages (relative to the working directory when below it). */
-  readonly path: string;
-  readonly document: Document.Parsed;
-  readonly lineCounter: LineCounter;
-  readonly value: unknown;
-  /** The text the document was parsed from (without a byte-order mark), for edits that keep everything else. */
-  readonly text: string;
-  /** Whether the file started with a UTF-8 byte-order mark. */
-  readonly bom: boolean;
+/**
+ * A YAML file that parsed: its plain value, and its document (for positions and editing), which is built only
+ * when something asks for it: a file read by the fast path never needs it unless it has a problem to point at.
+ */
+export class SourceFile {
+  private parsed: { document: Document.Parsed; lineCounter: LineCounter } | undefined;
+
+  constructor(
+    /** The path as shown in messages (relative to the working directory when below it). */
+    readonly path: string,
+    /** The text (without a byte-order mark), for edits that keep everything else. */
+    readonly text: string,
+    /** Whether the file started with a UTF-8 byte-order mark. */
+    readonly bom: boolean,
+    /** The file's data. */
+    readonly value: unknown,
+    parsed?: { document: Document.Parsed; lineCounter: LineCounter },
+  ) {
+    this.parsed = parsed;
+  }
+
+  /** Whether the document has not been built (the file was read by the fast path and nothing needed more). */
+  get lazy(): boolean {
+    return this.parsed === undefined;
+  }
+
+  get document(): Document.Parsed {
+    return this.full().document;
+  }
+
+  get lineCounter(): LineCounter {
+    return this.full().lineCounter;
+  }
+
+  private full(): { document: Document.Parsed; lineCounter: LineCounter } {
+    if (!this.parsed) {
+      const lineCounter = new LineCounter();
+      const docs = parseAllDocuments(this.text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: false });
+      this.parsed = { document: (Array.isArray(docs) ? docs[0] : undefined) ?? parseDocument(''), lineCounter };
+    }
+    return this.parsed;
+  }
 }
 
 export type PathSegment = string | number;
 
-/** Parses one configuration file. Returns the file, or the diagnostics that prevent using it. */
-export function parseSourceFile(path: string, bytes: Uint8Array): { file: SourceFile | null; diagnostics: Diagnostic[] } {
+/**
+ * Parses one configuration file. Returns the file, or the diagnostics that prevent using it.
+ * With `fast` (the default) plain data is read by the fast path; `preParsed` is a value the fast path already
+ * produced for this text (in a worker thread).
+ */
+export function parseSourceFile(
+  path: string,
+  bytes: Uint8Array,
+  options: { fast?: boolean; preParsed?: unknown } = {},
+): { file: SourceFile | null; diagnostics: Diagnostic[] } {
   const at = (line: number, col: number): SourcePosition => ({ file: path, line, col });
   const fail = (line: number, col: number, message: string) => ({ file: null, diagnostics: [{ position: at(line, col), message }] });
 
@@ -33,14 +76,20 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
     const { line, col } = positionOfByte(bytes, nul);
     return fail(line, col, 'this is not a text file (it contains a NUL byte); roster reads UTF-8 YAML files');
   }
-  const invalid = firstInvalidUtf8Byte(bytes);
-  if (invalid !== -1) {
-    const { line, col } = positionOfByte(bytes, invalid);
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(bytes);
+  } catch {
+    const { line, col } = positionOfByte(bytes, firstInvalidUtf8Byte(bytes));
     return fail(line, col, 'invalid UTF-8: save the file as UTF-8 text');
   }
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   const bom = text.startsWith('\uFEFF');
   if (bom) text = text.slice(1);
+
+  if (options.fast ?? true) {
+    const value = options.preParsed !== undefined ? options.preParsed : fastParse(text);
+    if (value !== NOT_FAST) return { file: new SourceFile(path, text, bom, value), diagnostics: [] };
+  }
 
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, stringKeys: false });
@@ -78,7 +127,7 @@ export function parseSourceFile(path: string, bytes: Uint8Array): { file: Source
       : `cannot read this YAML: ${error instanceof Error ? error.message : String(error)}`;
     return fail(1, 1, message);
   }
-  return { file: { path, document, lineCounter, value, text, bom }, diagnostics: [] };
+  return { file: new SourceFile(path, text, bom, value, { document, lineCounter }), diagnostics: [] };
 }
 
 function yamlMessage(code: string, message: string, text: string, offset: number): string {
