@@ -37,6 +37,8 @@ export interface ApplyOptions {
    * (no changes, or the person declined). Throwing rolls back; nothing is written.
    */
   readonly decide: (stored: StoredOrganization | null) => Promise<Decision | null>;
+  /** Wraps each database phase (lock, read, execute, audit), for timings. */
+  readonly timed?: <T>(phase: string, work: () => Promise<T>) => Promise<T>;
 }
 
 export interface ApplyResult {
@@ -57,19 +59,17 @@ export class StalePlanError extends PlanRejectedError {}
  * `decide` throws; nothing is written then.
  */
 export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult> {
+  const timed = options.timed ?? (<T>(_phase: string, work: () => Promise<T>) => work());
   return options.pool.transaction(async (tx) => {
-    await lockOrganization(tx, options.organization, options.lockTimeoutMs);
-    const stored = await readOrganization(tx, options.organization);
+    await timed('lock', () => lockOrganization(tx, options.organization, options.lockTimeoutMs));
+    const stored = await timed('read', () => readOrganization(tx, options.organization));
     const decision = await options.decide(stored);
     if (decision === null || decision.plan.changes.length === 0) return { summary: decision?.plan.summary ?? null, auditId: null };
     assertApplicable(decision.plan);
-    const organizationId = await executeChanges({
-      tx,
-      organizationId: stored?.id ?? null,
-      changes: decision.plan.changes,
-      passwordHashes: decision.passwordHashes,
-    });
-    const auditId = await writeAudit(tx, organizationId, decision.plan, decision.audit);
+    const organizationId = await timed('execute', () =>
+      executeChanges({ tx, organizationId: stored?.id ?? null, changes: decision.plan.changes, passwordHashes: decision.passwordHashes }),
+    );
+    const auditId = await timed('audit', () => writeAudit(tx, organizationId, decision.plan, decision.audit));
     return { summary: decision.plan.summary, auditId };
   });
 }
@@ -112,18 +112,15 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 async function writeAudit(tx: DatabaseTransactionConnection, organizationId: number, plan: Plan, audit: AuditContext): Promise<number> {
-  const id = Number(
+  // One JSON value for all changes: a single parameter, however many there are.
+  const changes = JSON.stringify(plan.changes.map((change) => ({ type: change.type, action: change.action, key: change.key, fields: auditFields(change) })));
+  return Number(
     await tx.oneFirst(sql.unsafe`
-      insert into audit_applies (organization_id, actor, git_commit, config_hash, roster_version, summary)
-      values (${organizationId}, ${audit.actor}, ${audit.gitCommit}, ${audit.configHash}, ${audit.rosterVersion}, ${sql.jsonb(plan.summary as never)})
+      insert into audit_applies (organization_id, actor, git_commit, config_hash, roster_version, summary, changes)
+      values (${organizationId}, ${audit.actor}, ${audit.gitCommit}, ${audit.configHash}, ${audit.rosterVersion},
+              ${sql.jsonb(plan.summary as never)}, ${changes}::json)
       returning id`),
   );
-  const rows = plan.changes.map((change, position) => [position, change.type, change.action, change.key, JSON.stringify(auditFields(change))]);
-  await tx.query(sql.unsafe`
-    insert into audit_changes (apply_id, position, type, action, key, fields)
-    select ${id}, v.position, v.type, v.action, v.key, v.fields::jsonb
-      from ${sql.unnest(rows, ['int4', 'text', 'text', 'text', 'text'])} as v (position, type, action, key, fields)`);
-  return id;
 }
 
 /** What the audit keeps of a change: its fields (before and after), and whether a password was set, never which. */

@@ -1,5 +1,6 @@
 /** The CLI's window on the world, passed in so tests can run commands in-process with captured output. */
 import { createInterface } from 'node:readline';
+import type { Timings } from './timings.ts';
 
 export interface OutputStream {
   write(text: string): unknown;
@@ -12,6 +13,13 @@ export interface CliIo {
   readonly stdin: NodeJS.ReadableStream & { readonly isTTY?: boolean };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
+  /** Phase timings (ROSTER_TIMINGS=1), set by the entry point. */
+  readonly timings?: Timings;
+}
+
+/** Runs `work` as a timed phase when timings are on. */
+export function phase<T>(io: CliIo, name: string, work: () => Promise<T>): Promise<T> {
+  return io.timings ? io.timings.phase(name, work) : work();
 }
 
 /** The real process's streams, environment and directory. */

@@ -16,6 +16,7 @@ import { exportCommand } from './commands/export.ts';
 import { errorAnnotations, inGitHubActions } from './github.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
 import { guardLimits, lockTimeoutMs } from './limits.ts';
+import { createTimings } from './timings.ts';
 import type { CliIo } from './io.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -64,10 +65,13 @@ function completionFlags(): Record<string, string[]> {
 
 /** Runs roster with `argv` (without node and the script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  const timed = { ...io, timings: createTimings(io) };
   try {
-    return await dispatch(argv, io);
+    return await dispatch(argv, timed);
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, timed);
+  } finally {
+    timed.timings.report();
   }
 }
 

@@ -7,11 +7,18 @@ import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
 import { normalizeState, type OrgState } from '../model/state.ts';
 import { databaseUrl } from './context.ts';
-import type { CliIo } from './io.ts';
+import { phase, type CliIo } from './io.ts';
 
 /** Opens the database named by the flag, DATABASE_URL, or the embedded one. The caller closes it. */
 export function openDatabaseFor(flag: string | undefined, io: CliIo): Promise<Database> {
-  return openDatabase({ url: databaseUrl(flag, io), root: io.cwd, log: (message) => io.stderr.write(`${message}\n`) });
+  return phase(io, 'connect', () =>
+    openDatabase({
+      url: databaseUrl(flag, io),
+      root: io.cwd,
+      log: (message) => io.stderr.write(`${message}\n`),
+      onQuery: io.timings ? () => io.timings!.query() : undefined,
+    }),
+  );
 }
 
 /**
@@ -23,16 +30,17 @@ export async function loadAndConnect(options: {
   databaseUrl: string | undefined;
   io: CliIo;
 }): Promise<{ config: DesiredConfig; database: Database }> {
-  const config = await loadConfig({ paths: options.paths, cwd: options.io.cwd });
+  const config = await phase(options.io, 'load', () => loadConfig({ paths: options.paths, cwd: options.io.cwd }));
   return { config, database: await openDatabaseFor(options.databaseUrl, options.io) };
 }
 
 /** Reads the organization in one consistent, read-only snapshot. */
-export async function readSnapshot(database: Database, key: string): Promise<StoredOrganization | null> {
-  return database.pool.transaction(async (tx) => {
+export async function readSnapshot(database: Database, key: string, io?: CliIo): Promise<StoredOrganization | null> {
+  const read = () => database.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
     return readOrganization(tx, key);
   });
+  return io ? phase(io, 'read', read) : read();
 }
 
 /** A digest of the desired state's normal form: equal for configurations that mean the same thing. */

@@ -27,6 +27,8 @@ export interface OpenOptions {
   readonly log: (message: string) => void;
   /** Migrate when the schema is missing or old (always done for the embedded database). */
   readonly migrate?: boolean;
+  /** Called before every query (to count round trips in benchmarks). */
+  readonly onQuery?: () => void;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     options.log(`Using the embedded PostgreSQL in ${join(options.root, '.roster')} (started for this run, stopped on exit; set DATABASE_URL or --database-url to use your own).`);
     const server = await startEmbedded({ root: options.root });
     try {
-      const database = await connect(server.url, server.directory, true, async () => server.stop());
+      const database = await connect(server.url, server.directory, true, async () => server.stop(), options.onQuery);
       const applied = await migrateOrThrow(database, options.log);
       if (applied.length > 0) options.log(`Created the roster schema in the embedded database.`);
       return database;
@@ -47,7 +49,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       throw error;
     }
   }
-  const database = await connect(options.url, redactUrl(options.url), false, async () => {});
+  const database = await connect(options.url, redactUrl(options.url), false, async () => {}, options.onQuery);
   try {
     if (options.migrate) await migrateOrThrow(database, options.log);
     else await assertSchemaCurrent(database.pool);
@@ -64,7 +66,13 @@ async function migrateOrThrow(database: Database, log: (message: string) => void
   return applied;
 }
 
-async function connect(url: string, description: string, embedded: boolean, stop: () => Promise<void>): Promise<Database> {
+async function connect(
+  url: string,
+  description: string,
+  embedded: boolean,
+  stop: () => Promise<void>,
+  onQuery?: () => void,
+): Promise<Database> {
   let pool: DatabasePool;
   try {
     pool = await createPool(url, {
@@ -76,6 +84,17 @@ async function connect(url: string, description: string, embedded: boolean, stop
       transactionRetryLimit: 0,
       queryRetryLimit: 0,
       captureStackTrace: false,
+      interceptors: onQuery
+        ? [
+            {
+              name: 'roster-query-counter',
+              beforeQueryExecution: () => {
+                onQuery();
+                return null;
+              },
+            },
+          ]
+        : [],
     });
   } catch (error) {
     await stop();

@@ -20,7 +20,7 @@ import { renderPlanText, summaryLine } from '../../render/text.ts';
 import { resolvePasswords } from '../../secrets/resolve.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import { actorName, gitCommit } from '../context.ts';
-import { ask, type CliIo } from '../io.ts';
+import { ask, phase, type CliIo } from '../io.ts';
 import { configHash, openDatabaseFor } from '../session.ts';
 
 export interface ApplyCommandOptions {
@@ -44,28 +44,33 @@ class ApplyCancelledError extends UserError {}
 /** Exit 0 when applied (or nothing to do), 1 when refused or failed; nothing is written unless all of it is. */
 export async function applyCommand(options: ApplyCommandOptions): Promise<number> {
   const { io } = options;
-  const config = options.planFile === undefined ? await loadConfig({ paths: options.paths, cwd: io.cwd }) : null;
+  const config = options.planFile === undefined ? await phase(io, 'load', () => loadConfig({ paths: options.paths, cwd: io.cwd })) : null;
   const saved = options.planFile === undefined ? null : await readPlanFile(options.planFile, io);
   const database = await openDatabaseFor(options.databaseUrl, io);
   try {
     if (saved) await assertSameDatabase(saved, database, options.planFile!);
     const organization = config?.state.organization.key ?? saved!.organization;
     const audit = await auditContext(options, config ? configHash(config.state) : saved!.configHash);
-    const result = await applyWithLock({
+    const result = await phase(io, 'transaction', () => applyWithLock({
       pool: database.pool,
       organization,
       lockTimeoutMs: options.lockTimeoutMs,
+      timed: (name, work) => phase(io, name, work),
       decide: async (stored) => {
-        const plan = config ? planFromConfig(config, stored, options.limits) : planFromFile(saved!, stored, options.limits, options.planFile!);
+        const plan = await phase(io, 'plan', async () =>
+          config ? planFromConfig(config, stored, options.limits) : planFromFile(saved!, stored, options.limits, options.planFile!),
+        );
         io.stdout.write(renderPlanText(plan, chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env })));
         assertApplicable(plan);
         if (plan.changes.length === 0) return null;
         // Secrets are resolved before asking, so that a "yes" is never spent on a plan that cannot run.
-        const passwordHashes = await resolvePasswords({ changes: plan.changes, cwd: io.cwd, env: io.env, positions: config?.passwordPositions });
+        const passwordHashes = await phase(io, 'passwords', () =>
+          resolvePasswords({ changes: plan.changes, cwd: io.cwd, env: io.env, positions: config?.passwordPositions }),
+        );
         await confirm(options, plan, database);
         return { plan, passwordHashes, audit } satisfies Decision;
       },
-    });
+    }));
     if (result.auditId !== null && result.summary) {
       io.stderr.write(`Applied to organization ${organization}. ${summaryLine(result.summary).replace(/^Plan:/, 'Changes:')}\n`);
     }

@@ -12,7 +12,7 @@ import { renderPlanText } from '../../render/text.ts';
 import { renderPlanMarkdown } from '../../render/plan-markdown.ts';
 import { appendStepSummary } from '../github.ts';
 import { ROSTER_VERSION } from '../../version.ts';
-import type { CliIo } from '../io.ts';
+import { phase, type CliIo } from '../io.ts';
 import { configHash, loadAndConnect, readSnapshot } from '../session.ts';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
@@ -36,15 +36,17 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
   const { io } = options;
   const { config, database } = await loadAndConnect(options);
   try {
-    const stored = await readSnapshot(database, config.state.organization.key);
-    const plan = computePlan({
-      desired: config.state,
-      actual: stored?.state ?? null,
-      options: { unmanagedUsers: config.unmanagedUsers, limits: options.limits },
-    });
+    const stored = await readSnapshot(database, config.state.organization.key, io);
+    const plan = await phase(io, 'plan', async () =>
+      computePlan({
+        desired: config.state,
+        actual: stored?.state ?? null,
+        options: { unmanagedUsers: config.unmanagedUsers, limits: options.limits },
+      }),
+    );
     const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
     const rendered = { json: () => renderPlanJson(plan), markdown: () => renderPlanMarkdown(plan), text: () => renderPlanText(plan, style) };
-    io.stdout.write(rendered[options.format]());
+    await phase(io, 'render', async () => io.stdout.write(rendered[options.format]()));
     await appendStepSummary(io, renderPlanMarkdown(plan));
     if (options.out !== undefined) {
       const saved = toSavedPlan(stampVersions(plan, stored?.versions ?? new Map()), {
