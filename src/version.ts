@@ -1,4 +1,4 @@
 /** roster's version, from package.json. */
-import { createRequire } from 'node:module';
+import { readPackageJson } from './paths.ts';
 
-export const ROSTER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const ROSTER_VERSION: string = readPackageJson<{ version: string }>('package.json').version;

@@ -4,15 +4,9 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, formatDiagnostic, RosterError, UserError } from '../errors.ts';
-import { rootMessage } from '../db/connection.ts';
+import { rootMessage } from '../db/redact.ts';
 import { ROSTER_VERSION } from '../version.ts';
-import { applyCommand } from './commands/apply.ts';
-import { migrateCommand } from './commands/migrate.ts';
-import { planCommand, type PlanFormat } from './commands/plan.ts';
-import { validateCommand } from './commands/validate.ts';
-import { completionCommand } from './commands/completion.ts';
-import { driftCommand } from './commands/drift.ts';
-import { exportCommand } from './commands/export.ts';
+import type { PlanFormat } from './commands/plan.ts';
 import { errorAnnotations, inGitHubActions } from './github.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
 import { guardLimits, lockTimeoutMs } from './limits.ts';
@@ -105,11 +99,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const url = values['database-url'] as string | undefined;
   const limits = () => guardLimits({ maxDeactivations: values['max-deactivations'] as string | undefined, minAdmins: values['min-admins'] as string | undefined });
   switch (command) {
-    case 'validate':
+    // Each command is loaded when it runs, so a command pays only for the libraries it uses.
+    case 'validate': {
+      const { validateCommand } = await import('./commands/validate.ts');
       return validateCommand({ paths, io: cliIo });
+    }
     case 'plan': {
       const format = values.format as string;
       if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      const { planCommand } = await import('./commands/plan.ts');
       return planCommand({
         paths,
         databaseUrl: url,
@@ -127,6 +125,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       if (planFile !== undefined && paths.length > 0 && paths[0] !== planFile) {
         throw new UserError(`apply takes either configuration paths or a plan file, not both\n${usageOf('apply')}`);
       }
+      const { applyCommand } = await import('./commands/apply.ts');
       return applyCommand({
         paths: planFile === undefined ? paths : [],
         planFile,
@@ -141,15 +140,17 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
-      return migrateCommand({ databaseUrl: url, io: cliIo });
+      return (await import('./commands/migrate.ts')).migrateCommand({ databaseUrl: url, io: cliIo });
     case 'drift': {
       const format = values.format as string;
       if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      const { driftCommand } = await import('./commands/drift.ts');
       return driftCommand({ paths, databaseUrl: url, format, write: values.write === true, io: cliIo });
     }
     case 'export': {
       if (values.out === undefined) throw new UserError(`export needs --out DIR\n${usageOf('export')}`);
       if (paths.length > 0) throw new UserError(`export takes no paths\n${usageOf('export')}`);
+      const { exportCommand } = await import('./commands/export.ts');
       return exportCommand({
         out: values.out as string,
         organization: values.organization as string | undefined,
@@ -161,7 +162,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'completion':
       if (paths.length > 1) throw new UserError(usageOf('completion'));
-      return completionCommand({ shell: paths[0], flags: completionFlags(), io: cliIo });
+      return (await import('./commands/completion.ts')).completionCommand({ shell: paths[0], flags: completionFlags(), io: cliIo });
     default:
       return assertNever(command);
   }

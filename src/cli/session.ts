@@ -1,7 +1,9 @@
 /** Steps the commands share: load the configuration, open the database, read a snapshot of the state. */
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
-import { loadConfig } from '../config/load.ts';
+import { cacheEnabled, configKey, readCache, writeCache, type CachedConfig } from '../config/cache.ts';
+import { discoverFiles, displayPath } from '../config/discover.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
@@ -29,9 +31,53 @@ export async function loadAndConnect(options: {
   paths: readonly string[];
   databaseUrl: string | undefined;
   io: CliIo;
-}): Promise<{ config: DesiredConfig; database: Database }> {
-  const config = await phase(options.io, 'load', () => loadConfig({ paths: options.paths, cwd: options.io.cwd }));
-  return { config, database: await openDatabaseFor(options.databaseUrl, options.io) };
+}): Promise<{ config: DesiredConfig; configKey: string; database: Database }> {
+  const { config, key } = await loadConfiguration(options.paths, options.io);
+  return { config, configKey: key, database: await openDatabaseFor(options.databaseUrl, options.io) };
+}
+
+/**
+ * Loads and validates the configuration, from the cache when the same files were loaded before (`cache: false`
+ * to get the files themselves, for editing). Returns it with its cache key. Throws ConfigError, UserError.
+ */
+export async function loadConfiguration(
+  paths: readonly string[],
+  io: CliIo,
+  options: { cache?: boolean } = {},
+): Promise<{ config: DesiredConfig; key: string }> {
+  return phase(io, 'load', async () => {
+    const files = await discoverFiles({ paths, cwd: io.cwd });
+    const contents = await Promise.all(files.map((file) => readFile(file)));
+    const key = await configKey(files.map((file, i) => ({ shown: displayPath(file, io.cwd), content: contents[i]! })));
+    const useCache = (options.cache ?? true) && cacheEnabled(io.env);
+    if (useCache) {
+      const hit = await readCache<CachedConfig>(io.cwd, 'config', key);
+      if (hit) {
+        const config: DesiredConfig = {
+          state: hit.state,
+          unmanagedUsers: hit.unmanagedUsers,
+          files: [],
+          locations: new Map(),
+          passwordPositions: new Map(hit.passwordPositions),
+          fileCount: hit.fileCount,
+          fromCache: true,
+        };
+        return { config, key };
+      }
+    }
+    const { configFromContents } = await import('../config/load.ts');
+    const config = configFromContents(files, contents, io.cwd);
+    if (useCache) {
+      const cached: CachedConfig = {
+        state: config.state,
+        unmanagedUsers: config.unmanagedUsers,
+        fileCount: config.fileCount,
+        passwordPositions: [...config.passwordPositions],
+      };
+      await writeCache(io.cwd, 'config', key, cached);
+    }
+    return { config, key };
+  });
 }
 
 /** Reads the organization in one consistent, read-only snapshot. */

@@ -20,6 +20,10 @@ export interface DesiredConfig {
   readonly passwordPositions: ReadonlyMap<string, SourcePosition>;
   /** Where each organization, company, role and user is written, by rowId: for editing the files. */
   readonly locations: ReadonlyMap<string, SourceLocation>;
+  /** How many files the configuration has. */
+  readonly fileCount: number;
+  /** Loaded from the cache: `files` and `locations` are empty then (load without the cache to edit files). */
+  readonly fromCache: boolean;
 }
 
 export interface SourceLocation {
@@ -184,7 +188,15 @@ export function assembleConfig(
   for (const r of roles) locations.set(rowId('role', r.value.key), r);
   for (const u of users) locations.set(rowId('user', u.value.email), u);
   return {
-    config: { state, unmanagedUsers: organization.unmanagedUsers ?? 'deactivate', files, passwordPositions, locations },
+    config: {
+      state,
+      unmanagedUsers: organization.unmanagedUsers ?? 'deactivate',
+      files,
+      passwordPositions,
+      locations,
+      fileCount: files.length,
+      fromCache: false,
+    },
     diagnostics: [],
   };
 }

@@ -2,16 +2,15 @@
  * Checks a parsed file against schema/roster.schema.json (ajv: draft-07, allErrors, strict, formats) and turns
  * ajv's errors into positioned diagnostics with messages a person can act on.
  */
-import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { default as addFormatsModule } from 'ajv-formats';
 import type { Diagnostic } from '../errors.ts';
+import { readPackageJson } from '../paths.ts';
 import { PERMISSIONS } from '../model/permissions.ts';
 import { positionAt, type PathSegment, type SourceFile } from './source-file.ts';
 
-const require = createRequire(import.meta.url);
 /** The JSON Schema every roster file conforms to: the single source of truth for the shape. */
-export const ROSTER_SCHEMA = require('../../schema/roster.schema.json') as Record<string, unknown>;
+export const ROSTER_SCHEMA = readPackageJson<Record<string, unknown>>('schema', 'roster.schema.json');
 
 // ajv-formats is CommonJS whose default export is the function itself under NodeNext.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createPool, type DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { startEmbedded } from './embedded.ts';
+import { redactUrl, rootMessage } from './redact.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
 import { sql } from './sql.ts';
 
@@ -133,21 +134,4 @@ function connectionError(description: string, error: unknown): DatabaseError {
   );
 }
 
-/** The innermost message of an error chain, without the URL's password. */
-export function rootMessage(error: unknown): string {
-  let current: unknown = error;
-  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  const message = current instanceof Error ? current.message : String(current);
-  return message.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, '//$1:***@');
-}
-
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@\s]+):[^@\s]*@/g, '//$1:***@');
-  }
-}
+export { redactUrl, rootMessage };

@@ -4,12 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
+import { packagePath } from '../paths.ts';
 import { sql, trustedScript } from './sql.ts';
 
-const MIGRATIONS_DIRECTORY = fileURLToPath(new URL('./migrations/', import.meta.url));
+const MIGRATIONS_DIRECTORY = packagePath('src', 'db', 'migrations') + '/';
 /** Advisory lock key (first half) that serialises migrations; the second half is fixed. */
 const MIGRATION_LOCK = [0x726f7374, 1] as const;
 

@@ -3,14 +3,13 @@
  * It records the version of every row it touches; rows that moved since make it stale, other rows do not.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { Ajv } from 'ajv';
 import { UserError } from '../errors.ts';
+import { readPackageJson } from '../paths.ts';
 import { rowId } from '../model/state.ts';
 import { PLAN_FORMAT_VERSION, storedEmail, type Change, type Plan, type SavedPlan } from './types.ts';
 
-const require = createRequire(import.meta.url);
-const PLAN_SCHEMA = require('../../schema/plan.schema.json') as Record<string, unknown>;
+const PLAN_SCHEMA = readPackageJson<Record<string, unknown>>('schema', 'plan.schema.json');
 
 /** A plan file that cannot be used: corrupted, from a newer roster, or for another database. */
 export class PlanFileError extends UserError {}

@@ -6,7 +6,6 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { applyWithLock, assertApplicable, StalePlanError, type AuditContext, type Decision } from '../../apply/apply.ts';
 import type { DesiredConfig } from '../../config/assemble.ts';
-import { loadConfig } from '../../config/load.ts';
 import type { Database } from '../../db/connection.ts';
 import { readDatabaseId, type StoredOrganization } from '../../db/read-state.ts';
 import { UserError } from '../../errors.ts';
@@ -21,7 +20,7 @@ import { resolvePasswords } from '../../secrets/resolve.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import { actorName, gitCommit } from '../context.ts';
 import { ask, phase, type CliIo } from '../io.ts';
-import { configHash, openDatabaseFor } from '../session.ts';
+import { configHash, loadConfiguration, openDatabaseFor } from '../session.ts';
 
 export interface ApplyCommandOptions {
   /** Configuration paths; or, with `planFile`, none. */
@@ -44,7 +43,7 @@ class ApplyCancelledError extends UserError {}
 /** Exit 0 when applied (or nothing to do), 1 when refused or failed; nothing is written unless all of it is. */
 export async function applyCommand(options: ApplyCommandOptions): Promise<number> {
   const { io } = options;
-  const config = options.planFile === undefined ? await phase(io, 'load', () => loadConfig({ paths: options.paths, cwd: io.cwd })) : null;
+  const config = options.planFile === undefined ? (await loadConfiguration(options.paths, io)).config : null;
   const saved = options.planFile === undefined ? null : await readPlanFile(options.planFile, io);
   const database = await openDatabaseFor(options.databaseUrl, io);
   try {

@@ -12,7 +12,7 @@ import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../ren
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
 import type { CliIo } from '../io.ts';
-import { loadAndConnect } from '../session.ts';
+import { loadConfiguration, openDatabaseFor } from '../session.ts';
 import { readOrganization } from '../../db/read-state.ts';
 
 export type DriftFormat = 'text' | 'json' | 'markdown';
@@ -29,7 +29,9 @@ export interface DriftCommandOptions {
 /** Exit 0 without drift (or after accepting it), 2 with drift, 1 on error. */
 export async function driftCommand(options: DriftCommandOptions): Promise<number> {
   const { io } = options;
-  const { config, database } = await loadAndConnect(options);
+  // Accepting drift edits the files, so it needs them, not the cache.
+  const { config } = await loadConfiguration(options.paths, io, { cache: !options.write });
+  const database = await openDatabaseFor(options.databaseUrl, io);
   let snapshot;
   try {
     const key = config.state.organization.key;

@@ -1,14 +1,14 @@
 /** `roster export --out DIR`: the organization as stored, as configuration files, to adopt roster. */
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { sql } from '../../db/sql.ts';
+import { packagePath } from '../../paths.ts';
 import { UserError } from '../../errors.ts';
 import { exportOrganization } from '../../export/export.ts';
 import type { CliIo } from '../io.ts';
 import { openDatabaseFor, readSnapshot } from '../session.ts';
 
-const SCHEMA = fileURLToPath(new URL('../../../schema/roster.schema.json', import.meta.url));
+const SCHEMA = packagePath('schema', 'roster.schema.json');
 
 export interface ExportCommandOptions {
   readonly out: string;

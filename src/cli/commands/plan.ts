@@ -2,10 +2,13 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UserError } from '../../errors.ts';
-import { readDatabaseId } from '../../db/read-state.ts';
+import { createHash } from 'node:crypto';
+import { cacheEnabled, readCache, writeCache } from '../../config/cache.ts';
+import { readFingerprint } from '../../db/fingerprint.ts';
+import { readDatabaseId, type StoredOrganization } from '../../db/read-state.ts';
 import { plan as computePlan } from '../../plan/planner.ts';
 import { stampVersions, toSavedPlan } from '../../plan/saved-plan.ts';
-import type { GuardLimits } from '../../plan/types.ts';
+import type { GuardLimits, Plan } from '../../plan/types.ts';
 import { renderPlanJson } from '../../render/json.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText } from '../../render/text.ts';
@@ -34,16 +37,29 @@ export interface PlanCommandOptions {
  */
 export async function planCommand(options: PlanCommandOptions): Promise<number> {
   const { io } = options;
-  const { config, database } = await loadAndConnect(options);
+  const { config, configKey, database } = await loadAndConnect(options);
   try {
-    const stored = await readSnapshot(database, config.state.organization.key, io);
-    const plan = await phase(io, 'plan', async () =>
-      computePlan({
-        desired: config.state,
-        actual: stored?.state ?? null,
-        options: { unmanagedUsers: config.unmanagedUsers, limits: options.limits },
-      }),
-    );
+    const key = config.state.organization.key;
+    const planOptions = { unmanagedUsers: config.unmanagedUsers, limits: options.limits };
+    // Unchanged files and an unchanged database give the same plan: reuse it. A plan file needs row versions,
+    // which only a full read gives.
+    const cacheKey =
+      options.out === undefined && cacheEnabled(io.env)
+        ? await phase(io, 'fingerprint', async () => {
+            const fingerprint = await readFingerprint(database.pool, key);
+            return createHash('sha256').update(JSON.stringify([configKey, fingerprint, planOptions])).digest('hex');
+          })
+        : null;
+    const cached = cacheKey ? await readCache<Plan>(io.cwd, 'plan', cacheKey) : null;
+    let stored: StoredOrganization | null = null;
+    let plan: Plan;
+    if (cached) {
+      plan = cached;
+    } else {
+      stored = await readSnapshot(database, key, io);
+      plan = await phase(io, 'plan', async () => computePlan({ desired: config.state, actual: stored?.state ?? null, options: planOptions }));
+      if (cacheKey) await writeCache(io.cwd, 'plan', cacheKey, plan);
+    }
     const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
     const rendered = { json: () => renderPlanJson(plan), markdown: () => renderPlanMarkdown(plan), text: () => renderPlanText(plan, style) };
     await phase(io, 'render', async () => io.stdout.write(rendered[options.format]()));
