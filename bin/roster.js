@@ -31,7 +31,7 @@ async function bundled() {
     const temporary = `${output}.${process.pid}.tmp`;
     const esbuild = await import('esbuild');
     await esbuild.build({
-      entryPoints: { run: entry },
+      entryPoints: { run: entry, 'parse-worker': join(root, 'src', 'config', 'parse-worker.ts') },
       outdir: temporary,
       bundle: true,
       splitting: true,
@@ -59,5 +59,6 @@ async function fromSources() {
 
 let roster;
 if (process.env.ROSTER_NO_BUNDLE === '1') roster = await fromSources();
+else if (process.env.ROSTER_REQUIRE_BUNDLE === '1') roster = await bundled(); // tests: a broken bundle must fail
 else roster = await bundled().catch(() => fromSources());
 await roster.run();

@@ -1,13 +1,25 @@
 /**
  * Where roster's own files are: the package root, and the data files under it (schemas, migrations).
  * Every path to a shipped file goes through here, so the sources run the same from src/ and from the
- * start-up bundle bin/roster.js keeps in .roster-build/ (both one directory below the root).
+ * start-up bundle bin/roster.js keeps in .roster-build/.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The nearest directory above this module holding roster's package.json. */
+function findPackageRoot(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(directory, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'roster') return directory;
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error(`cannot find roster's package.json above ${fileURLToPath(import.meta.url)}`);
+    directory = parent;
+  }
+}
+
+export const PACKAGE_ROOT = findPackageRoot();
 
 /** An absolute path below the package root. */
 export function packagePath(...segments: string[]): string {

@@ -1,5 +1,6 @@
 /** The CLI's window on the world, passed in so tests can run commands in-process with captured output. */
 import { createInterface } from 'node:readline';
+import type { Progress } from './progress.ts';
 import type { Timings } from './timings.ts';
 
 export interface OutputStream {
@@ -15,11 +16,18 @@ export interface CliIo {
   readonly cwd: string;
   /** Phase timings (ROSTER_TIMINGS=1), set by the entry point. */
   readonly timings?: Timings;
+  /** The status line on a terminal, set by the entry point. */
+  readonly progress?: Progress;
 }
 
-/** Runs `work` as a timed phase when timings are on. */
-export function phase<T>(io: CliIo, name: string, work: () => Promise<T>): Promise<T> {
-  return io.timings ? io.timings.phase(name, work) : work();
+/** Runs `work` as a phase: shown on a terminal's status line, and timed when timings are on. */
+export async function phase<T>(io: CliIo, name: string, work: () => Promise<T>): Promise<T> {
+  io.progress?.start(name);
+  try {
+    return await (io.timings ? io.timings.phase(name, work) : work());
+  } finally {
+    io.progress?.clear();
+  }
 }
 
 /** The real process's streams, environment and directory. */

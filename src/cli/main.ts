@@ -10,6 +10,7 @@ import type { PlanFormat } from './commands/plan.ts';
 import { errorAnnotations, inGitHubActions } from './github.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
 import { guardLimits, lockTimeoutMs } from './limits.ts';
+import { createProgress } from './progress.ts';
 import { createTimings } from './timings.ts';
 import type { CliIo } from './io.ts';
 
@@ -59,7 +60,7 @@ function completionFlags(): Record<string, string[]> {
 
 /** Runs roster with `argv` (without node and the script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const timed = { ...io, timings: createTimings(io) };
+  const timed = { ...io, timings: createTimings(io), progress: createProgress(io) };
   try {
     return await dispatch(argv, timed);
   } catch (error) {

@@ -66,7 +66,7 @@ export async function loadConfiguration(
       }
     }
     const { configFromContents } = await import('../config/load.ts');
-    const config = configFromContents(files, contents, io.cwd);
+    const config = await configFromContents(files, contents, io.cwd);
     if (useCache) {
       const cached: CachedConfig = {
         state: config.state,

@@ -7,6 +7,8 @@ import { ConfigError, type Diagnostic } from '../errors.ts';
 import { assembleConfig, type DesiredConfig } from './assemble.ts';
 import { discoverFiles, displayPath, type DiscoverOptions } from './discover.ts';
 import { checkAgainstSchema } from './schema-check.ts';
+import { NOT_FAST } from './fast-yaml.ts';
+import { fastParseAll } from './parallel-parse.ts';
 import { parseSourceFile, type SourceFile } from './source-file.ts';
 
 export { discoverFiles };
@@ -22,13 +24,16 @@ export async function loadConfig(options: LoadOptions): Promise<DesiredConfig> {
   return configFromContents(paths, contents, options.cwd);
 }
 
-/** Parses, checks and assembles files already read. Throws {@link ConfigError}. */
-export function configFromContents(paths: readonly string[], contents: readonly Uint8Array[], cwd: string): DesiredConfig {
+/** Parses (on every core, for large configurations), checks and assembles files already read. Throws {@link ConfigError}. */
+export async function configFromContents(paths: readonly string[], contents: readonly Uint8Array[], cwd: string): Promise<DesiredConfig> {
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
+  // Byte-level problems (NUL, invalid UTF-8) are found by parseSourceFile; here text is only a best effort.
+  const texts = contents.map((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').replace(/^\uFEFF/, ''));
+  const preParsed = await fastParseAll(texts);
   paths.forEach((path, i) => {
     const shown = displayPath(path, cwd);
-    let parsed = parseSourceFile(shown, contents[i]!);
+    let parsed = parseSourceFile(shown, contents[i]!, preParsed[i] === NOT_FAST ? { fast: false } : { preParsed: preParsed[i] });
     const readFast = parsed.file?.lazy === true;
     let problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
     if (problems.length > 0 && readFast) {

@@ -103,3 +103,34 @@ describe('shell completion', () => {
     expect(out.trim()).toBe('--detailed-exitcode');
   });
 });
+
+describe('progress', () => {
+  it('shows a status line on a terminal, and nothing in a pipe or in CI', async () => {
+    const { createProgress } = await import('../../src/cli/progress.ts');
+    const written: string[] = [];
+    const io = (isTTY: boolean, env: Record<string, string>) => ({
+      stdout: { write: () => true },
+      stderr: { write: (s: string) => written.push(s), isTTY },
+      stdin: process.stdin,
+      env,
+      cwd: '.',
+    });
+    const terminal = createProgress(io(true, {}));
+    terminal.start('read');
+    terminal.clear();
+    expect(written).toEqual(['\r\u001b[2KReading the organization from the database…', '\r\u001b[2K']);
+    written.length = 0;
+    for (const quiet of [createProgress(io(false, {})), createProgress(io(true, { CI: 'true' }))]) {
+      quiet.start('read');
+      quiet.clear();
+    }
+    expect(written).toEqual([]);
+  });
+
+  it('runs from the start-up bundle, which loads', async () => {
+    const result = await spawnRoster(['validate', 'examples/acme'], { cwd: REPO_ROOT, env: { ROSTER_REQUIRE_BUNDLE: '1' } });
+    expect(result.code, result.stderr).toBe(0);
+    const fromSources = await spawnRoster(['validate', 'examples/acme'], { cwd: REPO_ROOT, env: { ROSTER_NO_BUNDLE: '1' } });
+    expect(fromSources.code).toBe(0);
+  });
+});

@@ -125,3 +125,17 @@ describe('fast and full YAML parsers', () => {
     expect(parse('a: 1')).toEqual({ a: 1 });
   });
 });
+
+describe('parallel reading', () => {
+  it('gives the same values on several threads as on one, in order', async () => {
+    const { fastParseAll } = await import('../../src/config/parallel-parse.ts');
+    const texts = Array.from({ length: 6 }, (_, f) =>
+      stringify({ users: Array.from({ length: 4000 }, (_, i) => ({ email: `u${f}.${i}@x.example`, firstName: `F${i}`, lastName: 'L', role: 'viewer', company: `c${f}` })) }),
+    );
+    texts.push('a: &anchor 1\nb: *anchor\n');
+    expect(texts.reduce((n, t) => n + t.length, 0)).toBeGreaterThan(2_000_000);
+    const values = await fastParseAll(texts);
+    expect(values.slice(0, -1)).toEqual(texts.slice(0, -1).map((t) => fastParse(t)));
+    expect(values.at(-1)).toBe(NOT_FAST);
+  });
+});
