@@ -4,7 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { fastParse, NOT_FAST } from './fast-yaml.ts';
+import { fastParseMany, NOT_FAST } from './fast-yaml.ts';
 
 /** Below this many characters in all, one thread is faster. */
 const PARALLEL_THRESHOLD = 2_000_000;
@@ -13,7 +13,7 @@ const PARALLEL_THRESHOLD = 2_000_000;
 export async function fastParseAll(texts: readonly string[]): Promise<unknown[]> {
   const total = texts.reduce((sum, t) => sum + t.length, 0);
   const threads = Math.min(availableParallelism(), texts.length);
-  if (threads < 2 || total < PARALLEL_THRESHOLD) return texts.map(fastParse);
+  if (threads < 2 || total < PARALLEL_THRESHOLD) return fastParseMany(texts);
 
   // Deal files into balanced shares by size; share 0 is the main thread's.
   const shares: number[][] = Array.from({ length: threads }, () => []);
@@ -25,12 +25,14 @@ export async function fastParseAll(texts: readonly string[]): Promise<unknown[]>
   });
   const results = new Array<unknown>(texts.length);
   const workers = shares.slice(1).map((share) => runWorker(share.map((i) => texts[i]!)).then((values) => share.forEach((i, k) => (results[i] = values[k] ?? NOT_FAST))));
-  for (const i of shares[0]!) results[i] = fastParse(texts[i]!);
+  const own = fastParseMany(shares[0]!.map((i) => texts[i]!));
+  shares[0]!.forEach((i, k) => (results[i] = own[k]));
   try {
     await Promise.all(workers);
   } catch {
     // A worker that cannot start (restricted environment): do its share here.
-    for (let i = 0; i < texts.length; i++) if (results[i] === undefined) results[i] = fastParse(texts[i]!);
+    const missing = [...texts.keys()].filter((i) => results[i] === undefined);
+    fastParseMany(missing.map((i) => texts[i]!)).forEach((value, k) => (results[missing[k]!] = value));
   }
   return results;
 }

@@ -139,3 +139,27 @@ describe('parallel reading', () => {
     expect(values.at(-1)).toBe(NOT_FAST);
   });
 });
+
+describe('reading many files as one stream', () => {
+  it('gives each file the value it has alone, whatever is in the batch', async () => {
+    const { fastParseMany } = await import('../../src/config/fast-yaml.ts');
+    const texts = [
+      'organization: {key: a, name: A}\n',
+      'users: []\n',
+      'no: final line break',
+      '---\norganization: {key: b, name: B}\n',
+      '',
+      '# only a comment\n',
+      'a: &x 1\nb: *x\n',
+      'description: |\n  kept\n',
+      'broken: [\n',
+      'companies:\n  - key: c\n    name: "C: quoted"\n',
+    ];
+    expect(fastParseMany(texts)).toEqual(texts.map((t) => fastParse(t)));
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...texts), { maxLength: 12 }), (batch) => {
+        expect(fastParseMany(batch)).toEqual(batch.map((t) => fastParse(t)));
+      }),
+    );
+  });
+});
