@@ -245,8 +245,17 @@ function writeReport(): void {
   const fmt = (ms: number) =>
     Number.isNaN(ms) ? 'failed (out of memory)' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
   const lines: string[] = [];
-  lines.push(`| operation | ${cols.map((c) => `${c} users`).join(' | ')} | peak RSS (${cols.at(-1)}) |`);
-  lines.push(`| --- | ${cols.map(() => '---:').join(' | ')} | ---: |`);
+  const ref = sizes.filter((s) => s <= 100_000).at(-1)!;
+  const refFloors = floors.get(ref)!;
+  /** Each operation against its floor at the reference size: database phases against COPY, the rest against parsing. */
+  const floorOf = (op: string): [number, string] | null => {
+    if (op.startsWith('apply')) return [refFloors.copy, 'COPY'];
+    if (op.includes('single file')) return [refFloors.yamlSingle, '`yaml` parse'];
+    if (op.includes('files unchanged')) return null;
+    return [refFloors.yamlPerCompany, '`yaml` parse'];
+  };
+  lines.push(`| operation | ${cols.map((c) => `${c} users`).join(' | ')} | peak RSS (${cols.at(-1)}) | ratio to floor (${ref.toLocaleString('en')}) |`);
+  lines.push(`| --- | ${cols.map(() => '---:').join(' | ')} | ---: | --- |`);
   const ops = Object.keys(results.get(sizes[0]!)!);
   for (const op of ops) {
     const cells = sizes.map((s) => {
@@ -254,13 +263,16 @@ function writeReport(): void {
       const db = r.db > 0 ? ` (database ${fmt(r.db)})` : '';
       return `${fmt(r.ms)}${db}`;
     });
-    lines.push(`| ${op} | ${cells.join(' | ')} | ${results.get(sizes.at(-1)!)![op]!.rssMb.toFixed(0)} MB |`);
+    const floor = floorOf(op);
+    const measured = results.get(ref)![op]!;
+    const ratioCell = floor === null ? '—' : `${((op.startsWith('apply') ? measured.db : measured.ms) / floor[0]).toFixed(2)}× ${floor[1]}`;
+    lines.push(`| ${op} | ${cells.join(' | ')} | ${results.get(sizes.at(-1)!)![op]!.rssMb.toFixed(0)} MB | ${ratioCell} |`);
   }
-  lines.push(`| _floor: PostgreSQL COPY of the users_ | ${sizes.map((s) => fmt(floors.get(s)!.copy)).join(' | ')} | |`);
-  lines.push(`| _floor: selecting them back_ | ${sizes.map((s) => fmt(floors.get(s)!.select)).join(' | ')} | |`);
-  lines.push(`| _floor: \`yaml\` parse, per-company files_ | ${sizes.map((s) => fmt(floors.get(s)!.yamlPerCompany)).join(' | ')} | |`);
-  lines.push(`| _floor: \`yaml\` parse, single file_ | ${sizes.map((s) => fmt(floors.get(s)!.yamlSingle)).join(' | ')} | |`);
-  lines.push(`| _reference: js-yaml parse, single file_ | ${sizes.map((s) => fmt(floors.get(s)!.leanSingle)).join(' | ')} | |`);
+  lines.push(`| _floor: PostgreSQL COPY of the users_ | ${sizes.map((s) => fmt(floors.get(s)!.copy)).join(' | ')} | | |`);
+  lines.push(`| _floor: selecting them back_ | ${sizes.map((s) => fmt(floors.get(s)!.select)).join(' | ')} | | |`);
+  lines.push(`| _floor: \`yaml\` parse, per-company files_ | ${sizes.map((s) => fmt(floors.get(s)!.yamlPerCompany)).join(' | ')} | | |`);
+  lines.push(`| _floor: \`yaml\` parse, single file_ | ${sizes.map((s) => fmt(floors.get(s)!.yamlSingle)).join(' | ')} | | |`);
+  lines.push(`| _reference: js-yaml parse, single file_ | ${sizes.map((s) => fmt(floors.get(s)!.leanSingle)).join(' | ')} | | |`);
 
   const big = sizes.filter((s) => s <= 100_000).at(-1)!;
   const r = results.get(big)!;
