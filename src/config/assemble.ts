@@ -98,8 +98,8 @@ export function assembleConfig(
     });
   }
 
-  checkUnique(companies, (c) => c.key, (c) => `duplicate company key '${c.key}'`, at, diagnostics, 'key');
-  checkUnique(roles, (r) => r.key, (r) => `duplicate role key '${r.key}'`, at, diagnostics, 'key');
+  checkUnique({ items: companies, keyOf: (c) => c.key, message: (c) => `duplicate company key '${c.key}'`, at, diagnostics, field: 'key' });
+  checkUnique({ items: roles, keyOf: (r) => r.key, message: (r) => `duplicate role key '${r.key}'`, at, diagnostics, field: 'key' });
   for (const role of roles) {
     if (isPredefinedRole(role.value.key)) {
       diagnostics.push({
@@ -270,14 +270,17 @@ function toUserSpec(located: Located<RawUser>): UserSpec {
   };
 }
 
-function checkUnique<T>(
-  items: readonly Located<T>[],
-  keyOf: (value: T) => string,
-  message: (value: T) => string,
-  at: (item: Located<T>, ...rest: PathSegment[]) => SourcePosition,
-  diagnostics: Diagnostic[],
-  field: string,
-): void {
+/** Reports every item whose key an earlier item already has, naming both places. */
+function checkUnique<T>(options: {
+  readonly items: readonly Located<T>[];
+  readonly keyOf: (value: T) => string;
+  readonly message: (value: T) => string;
+  readonly at: (item: Located<T>, ...rest: PathSegment[]) => SourcePosition;
+  readonly diagnostics: Diagnostic[];
+  /** The field that holds the key, pointed at in messages. */
+  readonly field: string;
+}): void {
+  const { items, keyOf, message, at, diagnostics, field } = options;
   const first = new Map<string, Located<T>>();
   for (const item of items) {
     const key = keyOf(item.value);

@@ -41,7 +41,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     options.log(`Using the embedded PostgreSQL in ${join(options.root, '.roster')} (started for this run, stopped on exit; set DATABASE_URL or --database-url to use your own).`);
     const server = await startEmbedded({ root: options.root });
     try {
-      const database = await connect(server.url, server.directory, true, async () => server.stop(), options.onQuery);
+      const database = await connect({ url: server.url, description: server.directory, embedded: true, stop: () => server.stop(), onQuery: options.onQuery });
       const applied = await migrateOrThrow(database, options.log);
       if (applied.length > 0) options.log(`Created the roster schema in the embedded database.`);
       return database;
@@ -50,7 +50,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       throw error;
     }
   }
-  const database = await connect(options.url, redactUrl(options.url), false, async () => {}, options.onQuery);
+  const database = await connect({ url: options.url, description: redactUrl(options.url), embedded: false, stop: async () => {}, onQuery: options.onQuery });
   try {
     if (options.migrate) await migrateOrThrow(database, options.log);
     else await assertSchemaCurrent(database.pool);
@@ -67,13 +67,17 @@ async function migrateOrThrow(database: Database, log: (message: string) => void
   return applied;
 }
 
-async function connect(
-  url: string,
-  description: string,
-  embedded: boolean,
-  stop: () => Promise<void>,
-  onQuery?: () => void,
-): Promise<Database> {
+interface ConnectOptions {
+  readonly url: string;
+  /** For messages: never the password. */
+  readonly description: string;
+  readonly embedded: boolean;
+  /** Stops what serves the database (the embedded server), after the pool has ended. */
+  readonly stop: () => Promise<void>;
+  readonly onQuery?: (() => void) | undefined;
+}
+
+async function connect({ url, description, embedded, stop, onQuery }: ConnectOptions): Promise<Database> {
   let pool: DatabasePool;
   try {
     pool = await createPool(url, {
