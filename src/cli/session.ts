@@ -1,5 +1,6 @@
 /** Steps the commands share: load the configuration, open the database, read a snapshot of the state. */
 import { createHash } from 'node:crypto';
+import type { DatabaseTransactionConnection } from 'slonik';
 import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
 import { cacheEnabled, configKey, readCache, writeCache, type CachedConfig } from '../config/cache.ts';
@@ -80,12 +81,17 @@ export async function loadConfiguration(
   });
 }
 
+/** Runs `read` in one consistent, read-only snapshot of the database. */
+export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
+  return database.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+    return read(tx);
+  });
+}
+
 /** Reads the organization in one consistent, read-only snapshot. */
 export async function readSnapshot(database: Database, key: string, io?: CliIo): Promise<StoredOrganization | null> {
-  const read = () => database.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
-    return readOrganization(tx, key);
-  });
+  const read = () => inSnapshot(database, (tx) => readOrganization(tx, key));
   return io ? phase(io, 'read', read) : read();
 }
 

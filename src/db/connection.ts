@@ -138,4 +138,3 @@ function connectionError(description: string, error: unknown): DatabaseError {
   );
 }
 
-export { redactUrl, rootMessage };

@@ -72,8 +72,3 @@ function toItem(change: Change, inConfig: ReadonlySet<string>, input: DriftInput
   const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
   return { type: change.type, key: storedKey, kind, fields, changedAt, afterLastApply };
 }
-
-/** True when the report has anything in it. */
-export function hasDrift(report: DriftReport): boolean {
-  return report.items.length > 0;
-}

@@ -3,17 +3,15 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import { loadConfig } from '../../config/load.ts';
-import { readLastApply } from '../../db/read-state.ts';
-import { sql } from '../../db/sql.ts';
+import { readLastApply, readOrganization } from '../../db/read-state.ts';
 import { acceptDrift } from '../../drift/accept.ts';
 import { detectDrift } from '../../drift/detect.ts';
 import { ConfigError, UserError } from '../../errors.ts';
 import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../render/drift.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
-import type { CliIo } from '../io.ts';
-import { loadConfiguration, openDatabaseFor } from '../session.ts';
-import { readOrganization } from '../../db/read-state.ts';
+import { phase, type CliIo } from '../io.ts';
+import { inSnapshot, loadConfiguration, openDatabaseFor } from '../session.ts';
 
 export type DriftFormat = 'text' | 'json' | 'markdown';
 
@@ -35,10 +33,9 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
   let snapshot;
   try {
     const key = config.state.organization.key;
-    snapshot = await database.pool.transaction(async (tx) => {
-      await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
-      return { stored: await readOrganization(tx, key), lastApply: await readLastApply(tx, key) };
-    });
+    snapshot = await phase(io, 'read', () =>
+      inSnapshot(database, async (tx) => ({ stored: await readOrganization(tx, key), lastApply: await readLastApply(tx, key) })),
+    );
   } finally {
     await database.close();
   }
