@@ -4,7 +4,7 @@
  */
 import { Document, isSeq, visit } from 'yaml';
 import { compareStrings } from '../errors.ts';
-import { emailKey, type OrgState } from '../model/state.ts';
+import { emailKey, sortedBy, type OrgState } from '../model/state.ts';
 
 export interface ExportOptions {
   /** One users file per company (users/<company>.yaml) instead of one users.yaml. */
@@ -35,7 +35,7 @@ export function exportOrganization(state: OrgState, options: ExportOptions): Map
         })),
       }),
   );
-  const users = [...state.users].sort((a, b) => compareStrings(emailKey(a.email), emailKey(b.email)));
+  const users = sortedBy(state.users, (u) => emailKey(u.email));
   const entry = (u: OrgState['users'][number]) => ({
     email: u.email,
     firstName: u.firstName,

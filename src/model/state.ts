@@ -59,12 +59,26 @@ export interface OrgState {
 
 /** The identity of an email: Unicode NFC, trimmed, case-folded. Two emails are the same login when their keys are equal. */
 export function emailKey(email: string): string {
-  return email.normalize('NFC').trim().toLowerCase();
+  return normalizeText(email).toLowerCase();
 }
+
+// ASCII text is already in NFC; testing for it is far cheaper than normalising, which matters at a million users.
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** Normal form of free text: NFC and trimmed, so invisible differences never show up as changes. */
 export function normalizeText(text: string): string {
-  return text.normalize('NFC').trim();
+  return (ASCII.test(text) ? text : text.normalize('NFC')).trim();
+}
+
+/**
+ * A sorted copy of `items`, ordered by the code points of `keyOf(item)`, which is computed once per item
+ * (sorting by email keys inside the comparator normalised each email some forty times at 100,000 users).
+ */
+export function sortedBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  return items
+    .map((item) => ({ item, key: keyOf(item) }))
+    .sort((a, b) => compareStrings(a.key, b.key))
+    .map((entry) => entry.item);
 }
 
 /**
@@ -85,15 +99,16 @@ export function normalizeState(state: OrgState): OrgState {
         permissions: [...new Set(r.permissions)].sort(compareStrings),
       }))
       .sort((a, b) => compareStrings(a.key, b.key)),
-    users: state.users
-      .map((u) => ({
+    users: sortedBy(
+      state.users.map((u) => ({
         ...u,
         email: normalizeText(u.email),
         firstName: normalizeText(u.firstName),
         lastName: normalizeText(u.lastName),
         formerEmails: [...new Set(u.formerEmails.map(normalizeText))],
-      }))
-      .sort((a, b) => compareStrings(emailKey(a.email), emailKey(b.email))),
+      })),
+      (u) => emailKey(u.email),
+    ),
   };
 }
 

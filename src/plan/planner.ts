@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { compareStrings } from '../errors.ts';
-import { emailKey, normalizeState, type CompanySpec, type OrgState, type RoleSpec, type UserSpec } from '../model/state.ts';
+import { emailKey, normalizeState, sortedBy, type CompanySpec, type OrgState, type RoleSpec, type UserSpec } from '../model/state.ts';
 import type {
   Change,
   CompanyChange,
@@ -183,8 +183,7 @@ function planUsers(
   for (const user of unmanagedUsers === 'deactivate' ? unmanaged : []) {
     if (user.active) changes.push({ type: 'user', action: 'deactivate', key: user.email, fields: {}, reason: 'not in the configuration' });
   }
-  changes.sort((a, b) => compareStrings(emailKey(a.key), emailKey(b.key)));
-  return { changes, unmanaged };
+  return { changes: sortedBy(changes, (change) => emailKey(change.key)), unmanaged };
 }
 
 /** The stored row a desired user owns: the one with its email, else the first with one of its former emails. */
