@@ -3,7 +3,8 @@
  * the commit, so what is decided on is what is changed, and two applies to one organization run one after the other.
  */
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
-import { PlanRejectedError, UserError } from '../errors.ts';
+import { PlanRejectedError, RosterError, UserError } from '../errors.ts';
+import { isConnectionLost, sqlState } from '../db/failures.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
 import type { Change, Plan, PlanSummary } from '../plan/types.ts';
@@ -50,17 +51,36 @@ export interface ApplyResult {
 /** Another apply holds the organization's lock for longer than the lock timeout. */
 export class LockTimeoutError extends UserError {}
 
+/**
+ * The connection was lost after the commit was sent and before its answer came: the apply may or may not have
+ * taken effect. `cause` is the connection's error.
+ */
+export class CommitOutcomeUnknownError extends RosterError {}
+
 /** The rows a saved plan was computed from changed since. */
 export class StalePlanError extends PlanRejectedError {}
 
 /**
  * Runs `decide` and applies its decision in one transaction under the organization's advisory lock.
  * Throws {@link LockTimeoutError}, {@link PlanRejectedError} (plan problems or guard violations), or whatever
- * `decide` throws; nothing is written then.
+ * `decide` throws; nothing is written then. Throws {@link CommitOutcomeUnknownError} when the connection is lost
+ * during the commit, and the database's own error when it fails before.
  */
 export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult> {
   const timed = options.timed ?? (<T>(_phase: string, work: () => Promise<T>) => work());
-  return options.pool.transaction(async (tx) => {
+  let committing = false;
+  try {
+    return await options.pool.transaction(async (tx) => {
+      const result = await inTransaction(tx);
+      committing = true;
+      return result;
+    });
+  } catch (error) {
+    if (committing && isConnectionLost(error)) throw new CommitOutcomeUnknownError('the connection was lost during the commit', { cause: error });
+    throw error;
+  }
+
+  async function inTransaction(tx: DatabaseTransactionConnection): Promise<ApplyResult> {
     await timed('lock', () => lockOrganization(tx, options.organization, options.lockTimeoutMs));
     const stored = await timed('read', () => readOrganization(tx, options.organization));
     const decision = await options.decide(stored);
@@ -71,7 +91,7 @@ export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult>
     );
     const auditId = await timed('audit', () => writeAudit(tx, organizationId, decision.plan, decision.audit));
     return { summary: decision.plan.summary, auditId };
-  });
+  }
 }
 
 /** Throws {@link PlanRejectedError} while the plan has problems or breaks a guard rail. */
@@ -98,17 +118,6 @@ async function lockOrganization(tx: DatabaseTransactionConnection, organization:
   }
   // The wait is over: the apply's own statements are not bound by it.
   await tx.query(sql.unsafe`select set_config('lock_timeout', '0', true)`);
-}
-
-/** The SQLSTATE of a database error, looking through wrappers. */
-export function sqlState(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 async function writeAudit(tx: DatabaseTransactionConnection, organizationId: number, plan: Plan, audit: AuditContext): Promise<number> {

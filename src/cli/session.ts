@@ -1,11 +1,13 @@
-/** Steps the commands share: load the configuration, open the database, read a snapshot of the state. */
+/** Steps the commands share: load the configuration, use the database, read a snapshot of the state. */
 import { createHash } from 'node:crypto';
 import type { DatabaseTransactionConnection } from 'slonik';
 import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
 import { cacheEnabled, configKey, readCache, writeCache, type CachedConfig } from '../config/cache.ts';
 import { discoverFiles, displayPath } from '../config/discover.ts';
+import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
+import { explainDatabaseFailure } from '../db/failures.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
 import { normalizeState, type OrgState } from '../model/state.ts';
@@ -25,16 +27,29 @@ export function openDatabaseFor(flag: string | undefined, io: CliIo): Promise<Da
 }
 
 /**
- * Loads and validates the configuration before touching the database, then opens the database.
- * The caller closes the database. Throws ConfigError, DatabaseError.
+ * Opens the database, runs `work` with it, and closes it. A failure of the database or of the connection to it
+ * becomes a {@link DatabaseError} whose message says what became of the changes and what to do; `writes` says
+ * whether `work` writes (in one transaction). Throws DatabaseError, or what `work` throws.
  */
-export async function loadAndConnect(options: {
-  paths: readonly string[];
-  databaseUrl: string | undefined;
-  io: CliIo;
-}): Promise<{ config: DesiredConfig; configKey: string; database: Database }> {
-  const { config, key } = await loadConfiguration(options.paths, options.io);
-  return { config, configKey: key, database: await openDatabaseFor(options.databaseUrl, options.io) };
+export async function usingDatabase<T>(
+  options: { databaseUrl: string | undefined; io: CliIo; writes: boolean },
+  work: (database: Database) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabaseFor(options.databaseUrl, options.io);
+  let result: T;
+  try {
+    result = await work(database);
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    const committing = error instanceof CommitOutcomeUnknownError;
+    const explained = explainDatabaseFailure(committing ? error.cause : error, {
+      description: database.description,
+      moment: committing ? 'committing' : options.writes ? 'writing' : 'reading',
+    });
+    throw explained ?? error;
+  }
+  await database.close();
+  return result;
 }
 
 /**

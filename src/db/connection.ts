@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { createPool, type DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { startEmbedded } from './embedded.ts';
+import { explainDatabaseFailure } from './failures.ts';
 import { redactUrl, rootMessage } from './redact.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
 import { sql } from './sql.ts';
@@ -57,7 +58,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     return database;
   } catch (error) {
     await database.close();
-    throw error;
+    throw explainDatabaseFailure(error, { description: database.description, moment: options.migrate ? 'writing' : 'reading' }) ?? error;
   }
 }
 

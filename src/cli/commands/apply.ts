@@ -20,7 +20,7 @@ import { resolvePasswords } from '../../secrets/resolve.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import { actorName, gitCommit } from '../context.ts';
 import { ask, phase, type CliIo } from '../io.ts';
-import { configHash, loadConfiguration, openDatabaseFor } from '../session.ts';
+import { configHash, loadConfiguration, usingDatabase } from '../session.ts';
 
 export interface ApplyCommandOptions {
   /** Configuration paths; or, with `planFile`, none. */
@@ -45,44 +45,47 @@ export async function applyCommand(options: ApplyCommandOptions): Promise<number
   const { io } = options;
   const config = options.planFile === undefined ? (await loadConfiguration(options.paths, io)).config : null;
   const saved = options.planFile === undefined ? null : await readPlanFile(options.planFile, io);
-  const database = await openDatabaseFor(options.databaseUrl, io);
   try {
-    if (saved) await assertSameDatabase(saved, database, options.planFile!);
-    const organization = config?.state.organization.key ?? saved!.organization;
-    const audit = await auditContext(options, config ? configHash(config.state) : saved!.configHash);
-    const result = await phase(io, 'transaction', () => applyWithLock({
-      pool: database.pool,
-      organization,
-      lockTimeoutMs: options.lockTimeoutMs,
-      timed: (name, work) => phase(io, name, work),
-      decide: async (stored) => {
-        const plan = await phase(io, 'plan', async () =>
-          config ? planFromConfig(config, stored, options.limits) : planFromFile(saved!, stored, options.limits, options.planFile!),
-        );
-        io.stdout.write(renderPlanText(plan, chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env })));
-        assertApplicable(plan);
-        if (plan.changes.length === 0) return null;
-        // Secrets are resolved before asking, so that a "yes" is never spent on a plan that cannot run.
-        const passwordHashes = await phase(io, 'passwords', () =>
-          resolvePasswords({ changes: plan.changes, cwd: io.cwd, env: io.env, positions: config?.passwordPositions }),
-        );
-        await confirm(options, plan, database);
-        return { plan, passwordHashes, audit } satisfies Decision;
-      },
-    }));
-    if (result.auditId !== null && result.summary) {
-      io.stderr.write(`Applied to organization ${organization}. ${summaryLine(result.summary).replace(/^Plan:/, 'Changes:')}\n`);
-    }
-    return 0;
+    return await usingDatabase({ databaseUrl: options.databaseUrl, io, writes: true }, (database) => applyTo(database, options, config, saved));
   } catch (error) {
     if (error instanceof ApplyCancelledError) {
       io.stderr.write(`${error.message}\n`);
       return 1;
     }
     throw error;
-  } finally {
-    await database.close();
   }
+}
+
+/** Plans under the organization's lock, confirms, and applies; exit 0. */
+async function applyTo(database: Database, options: ApplyCommandOptions, config: DesiredConfig | null, saved: SavedPlan | null): Promise<number> {
+  const { io } = options;
+  if (saved) await assertSameDatabase(saved, database, options.planFile!);
+  const organization = config?.state.organization.key ?? saved!.organization;
+  const audit = await auditContext(options, config ? configHash(config.state) : saved!.configHash);
+  const result = await phase(io, 'transaction', () => applyWithLock({
+    pool: database.pool,
+    organization,
+    lockTimeoutMs: options.lockTimeoutMs,
+    timed: (name, work) => phase(io, name, work),
+    decide: async (stored) => {
+      const plan = await phase(io, 'plan', async () =>
+        config ? planFromConfig(config, stored, options.limits) : planFromFile(saved!, stored, options.limits, options.planFile!),
+      );
+      io.stdout.write(renderPlanText(plan, chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env })));
+      assertApplicable(plan);
+      if (plan.changes.length === 0) return null;
+      // Secrets are resolved before asking, so that a "yes" is never spent on a plan that cannot run.
+      const passwordHashes = await phase(io, 'passwords', () =>
+        resolvePasswords({ changes: plan.changes, cwd: io.cwd, env: io.env, positions: config?.passwordPositions }),
+      );
+      await confirm(options, plan, database);
+      return { plan, passwordHashes, audit } satisfies Decision;
+    },
+  }));
+  if (result.auditId !== null && result.summary) {
+    io.stderr.write(`Applied to organization ${organization}. ${summaryLine(result.summary).replace(/^Plan:/, 'Changes:')}\n`);
+  }
+  return 0;
 }
 
 function planFromConfig(config: DesiredConfig, stored: StoredOrganization | null, limits: GuardLimits): Plan {

@@ -11,7 +11,7 @@ import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../ren
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
 import { phase, type CliIo } from '../io.ts';
-import { inSnapshot, loadConfiguration, openDatabaseFor } from '../session.ts';
+import { inSnapshot, loadConfiguration, usingDatabase } from '../session.ts';
 
 export type DriftFormat = 'text' | 'json' | 'markdown';
 
@@ -29,16 +29,10 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
   const { io } = options;
   // Accepting drift edits the files, so it needs them, not the cache.
   const { config } = await loadConfiguration(options.paths, io, { cache: !options.write });
-  const database = await openDatabaseFor(options.databaseUrl, io);
-  let snapshot;
-  try {
-    const key = config.state.organization.key;
-    snapshot = await phase(io, 'read', () =>
-      inSnapshot(database, async (tx) => ({ stored: await readOrganization(tx, key), lastApply: await readLastApply(tx, key) })),
-    );
-  } finally {
-    await database.close();
-  }
+  const key = config.state.organization.key;
+  const snapshot = await usingDatabase({ databaseUrl: options.databaseUrl, io, writes: false }, (database) =>
+    phase(io, 'read', () => inSnapshot(database, async (tx) => ({ stored: await readOrganization(tx, key), lastApply: await readLastApply(tx, key) }))),
+  );
   const report = detectDrift({
     desired: config.state,
     actual: snapshot.stored?.state ?? null,

@@ -6,7 +6,7 @@ import { packagePath } from '../../paths.ts';
 import { UserError } from '../../errors.ts';
 import { exportOrganization } from '../../export/export.ts';
 import type { CliIo } from '../io.ts';
-import { openDatabaseFor, readSnapshot } from '../session.ts';
+import { readSnapshot, usingDatabase } from '../session.ts';
 
 const SCHEMA = packagePath('schema', 'roster.schema.json');
 
@@ -28,13 +28,11 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
   if (!options.force && existing.some((name) => /\.ya?ml$/i.test(String(name)))) {
     throw new UserError(`${options.out} already holds YAML files; choose an empty directory or pass --force to overwrite`);
   }
-  const database = await openDatabaseFor(options.databaseUrl, io);
-  let files: Map<string, string>;
-  try {
+  await usingDatabase({ databaseUrl: options.databaseUrl, io, writes: false }, async (database) => {
     const key = options.organization ?? (await onlyOrganization(database.pool));
     const stored = await readSnapshot(database, key);
     if (!stored) throw new UserError(`the database has no organization '${key}'`);
-    files = exportOrganization(stored.state, {
+    const files = exportOrganization(stored.state, {
       usersByCompany: options.usersByCompany,
       schemaPath: relative(out, SCHEMA).split('\\').join('/'),
       source: database.description,
@@ -45,9 +43,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
       await writeFile(join(out, name), content);
     }
     io.stderr.write(`Exported organization ${key} (${counts}) to ${files.size} files in ${options.out}. No passwords or hashes are exported.\n`);
-  } finally {
-    await database.close();
-  }
+  });
   return 0;
 }
 

@@ -16,7 +16,7 @@ import { renderPlanMarkdown } from '../../render/plan-markdown.ts';
 import { appendStepSummary } from '../github.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import { phase, type CliIo } from '../io.ts';
-import { configHash, loadAndConnect, readSnapshot } from '../session.ts';
+import { configHash, loadConfiguration, readSnapshot, usingDatabase } from '../session.ts';
 
 export type PlanFormat = 'text' | 'json' | 'markdown';
 
@@ -37,8 +37,8 @@ export interface PlanCommandOptions {
  */
 export async function planCommand(options: PlanCommandOptions): Promise<number> {
   const { io } = options;
-  const { config, configKey, database } = await loadAndConnect(options);
-  try {
+  const { config, key: configKey } = await loadConfiguration(options.paths, io);
+  return usingDatabase({ databaseUrl: options.databaseUrl, io, writes: false }, async (database) => {
     const key = config.state.organization.key;
     const planOptions = { unmanagedUsers: config.unmanagedUsers, limits: options.limits };
     // Unchanged files and an unchanged database give the same plan: reuse it. A plan file needs row versions,
@@ -84,7 +84,5 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
       return 1;
     }
     return options.detailedExitCode && plan.changes.length > 0 ? 2 : 0;
-  } finally {
-    await database.close();
-  }
+  });
 }
