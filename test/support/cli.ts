@@ -1,5 +1,5 @@
 /** Running roster the way people do: in-process through main() with captured streams, or as a real child process. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,24 +46,37 @@ export async function runRoster(argv: string[], options: RunOptions = {}): Promi
   return { code, stdout, stderr };
 }
 
-/** Runs `roster argv` as a child process through bin/roster.js, with no terminal. */
-export function spawnRoster(argv: string[], options: RunOptions & { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...argv], {
-      cwd: options.cwd ?? process.cwd(),
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      uid: options.uid,
-      gid: options.gid,
-      timeout: options.timeoutMs ?? 120_000,
-    });
+/** A roster child process: the process itself (to signal it) and its result once it has exited. */
+export interface RunningRoster {
+  readonly child: ChildProcess;
+  readonly done: Promise<RunResult & { signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `roster argv` as a child process through bin/roster.js, with no terminal. */
+export function startRoster(argv: string[], options: RunOptions & { uid?: number; gid?: number; timeoutMs?: number } = {}): RunningRoster {
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: options.cwd ?? process.cwd(),
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    uid: options.uid,
+    gid: options.gid,
+    timeout: options.timeoutMs ?? 120_000,
+  });
+  const done = new Promise<RunResult & { signal: NodeJS.Signals | null }>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout!.on('data', (d) => (stdout += d));
+    child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
   });
+  return { child, done };
+}
+
+/** Runs `roster argv` as a child process through bin/roster.js, with no terminal. */
+export async function spawnRoster(argv: string[], options: RunOptions & { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<RunResult> {
+  const { code, stdout, stderr } = await startRoster(argv, options).done;
+  return { code, stdout, stderr };
 }
 
 /** A new empty directory under the OS temp directory. */
