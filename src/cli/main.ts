@@ -169,12 +169,20 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+/** How many configuration problems are printed, and how many become GitHub annotations (it shows 50 a job). */
+const DIAGNOSTICS_SHOWN = 1000;
+const ANNOTATIONS_SHOWN = 50;
+
 /** Prints an error the way its kind deserves and returns exit code 1. */
 function reportError(error: unknown, io: CliIo): number {
   if (error instanceof ConfigError) {
-    if (inGitHubActions(io)) io.stdout.write(errorAnnotations(error.diagnostics));
-    for (const diagnostic of error.diagnostics) io.stderr.write(`${formatDiagnostic(diagnostic)}\n`);
-    io.stderr.write(`\n${error.diagnostics.length} problem${error.diagnostics.length === 1 ? '' : 's'} found; nothing was changed.\n`);
+    const all = error.diagnostics;
+    // A broken generated file can hold hundreds of thousands of problems: the first ones are what to fix.
+    const shown = all.slice(0, DIAGNOSTICS_SHOWN);
+    if (inGitHubActions(io)) io.stdout.write(errorAnnotations(shown.slice(0, ANNOTATIONS_SHOWN)));
+    io.stderr.write(shown.map((diagnostic) => `${formatDiagnostic(diagnostic)}\n`).join(''));
+    if (all.length > shown.length) io.stderr.write(`… and ${all.length - shown.length} more problems not shown; fix the ones above first.\n`);
+    io.stderr.write(`\n${all.length} problem${all.length === 1 ? '' : 's'} found; nothing was changed.\n`);
     return 1;
   }
   if (error instanceof UserError) {

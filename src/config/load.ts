@@ -41,11 +41,12 @@ export async function configFromContents(paths: readonly string[], contents: rea
       parsed = parseSourceFile(shown, contents[i]!, { fast: false });
       problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
     }
-    diagnostics.push(...parsed.diagnostics, ...problems);
+    // Appended one by one: a file can have hundreds of thousands of problems, too many for spread arguments.
+    for (const diagnostic of [parsed.diagnostics, problems].flat()) diagnostics.push(diagnostic);
     if (parsed.file) files.push(parsed.file);
   });
   const assembled = assembleConfig(files, { partial: files.length < paths.length });
-  diagnostics.push(...assembled.diagnostics);
+  for (const diagnostic of assembled.diagnostics) diagnostics.push(diagnostic);
   if (diagnostics.length > 0 || !assembled.config) throw new ConfigError(diagnostics);
   return assembled.config;
 }

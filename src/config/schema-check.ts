@@ -165,13 +165,17 @@ function allowedFields(schema: unknown): string[] {
 
 /** The allowed name nearest to `name`, when it is plausibly a typo. */
 function closest(name: string, allowed: readonly string[]): string | undefined {
+  const limit = Math.max(1, Math.floor(name.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of allowed) {
+    // The distance is at least the difference in length: skipping those keeps a megabyte-long key from costing
+    // minutes (and a matrix of its length squared).
+    if (Math.abs(name.length - candidate.length) > limit) continue;
     const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [candidate, d];
   }
-  return bestDistance <= Math.max(1, Math.floor(name.length / 3)) ? best : undefined;
+  return bestDistance <= limit ? best : undefined;
 }
 
 /** Edit distance where swapping two neighbouring letters counts as one edit (optimal string alignment). */
