@@ -16,7 +16,7 @@ const USAGE: Record<CommandName, string> = {
   plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   apply:
     'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
-  migrate: 'usage: roster migrate [--database-url URL]',
+  migrate: 'usage: roster migrate [--grant-to ROLE] [--database-url URL]',
   drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL]',
   export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL]',
   completion: 'usage: roster completion [bash|zsh|fish]',
@@ -127,10 +127,13 @@ Example:
   migrate: `${USAGE.migrate}
 
 Creates or upgrades roster's tables. Safe to run any number of times, and by two processes at once.
+Run it as the owner of the schema. With --grant-to ROLE it also gives ROLE exactly what plan, apply, drift and
+export need (read roster's tables, write the rows roster manages, never delete a user, never change the schema),
+so that those commands can run as ROLE.
 
 ${DATABASE_HELP}
 
 Example:
-  DATABASE_URL=postgres://roster@db.internal/platform roster migrate
+  DATABASE_URL=postgres://owner@db.internal/platform roster migrate --grant-to roster_runner
 `,
 };

@@ -40,7 +40,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     'git-commit': { type: 'string' },
     'lock-timeout': { type: 'string' },
   },
-  migrate: { ...COMMON, ...DATABASE },
+  migrate: { ...COMMON, ...DATABASE, 'grant-to': { type: 'string' } },
   drift: { ...COMMON, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
   export: {
     ...COMMON,
@@ -141,7 +141,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
-      return (await import('./commands/migrate.ts')).migrateCommand({ databaseUrl: url, io: cliIo });
+      return (await import('./commands/migrate.ts')).migrateCommand({ databaseUrl: url, grantTo: values['grant-to'] as string | undefined, io: cliIo });
     case 'drift': {
       const format = values.format as string;
       if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);

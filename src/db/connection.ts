@@ -81,7 +81,7 @@ interface ConnectOptions {
 async function connect({ url, description, embedded, stop, onQuery }: ConnectOptions): Promise<Database> {
   let pool: DatabasePool;
   try {
-    pool = await createPool(url, {
+    pool = await createPool(withApplicationName(url), {
       maximumPoolSize: embedded ? 1 : 4,
       connectionTimeout: 10_000,
       connectionRetryLimit: 1,
@@ -128,6 +128,18 @@ async function connect({ url, description, embedded, stop, onQuery }: ConnectOpt
     throw connectionError(description, error);
   }
   return database;
+}
+
+/** The URL with `application_name=roster` unless it names one, so roster's sessions are easy to find on the server. */
+function withApplicationName(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.searchParams.has('application_name')) return url;
+    parsed.searchParams.set('application_name', 'roster');
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 function connectionError(description: string, error: unknown): DatabaseError {

@@ -9,7 +9,7 @@ import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { comparable, expectedState } from '../support/model.ts';
 import { applyState, NO_GUARDS } from '../support/apply.ts';
 
-const runs = Number(process.env.ROSTER_DB_PROPERTY_RUNS ?? 150);
+const runs = Number(process.env.ROSTER_DB_PROPERTY_RUNS ?? 300);
 
 const database = useTestDatabase();
 let db: TestDatabase;

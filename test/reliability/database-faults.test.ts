@@ -43,15 +43,15 @@ async function applyAfter(url: string, extra: string[] = []): Promise<RunResult>
   return runRoster(['apply', dir, '--yes', '--database-url', url, ...extra]);
 }
 
-/** Makes every insert into users sleep (a statement-level trigger), so a fault can be injected while apply waits. */
-async function slowInserts(seconds: 3 | 30): Promise<void> {
+/** Makes every insert into and update of users sleep (a statement-level trigger), so a fault can be injected while apply waits. */
+async function slowWrites(seconds: 3 | 30): Promise<void> {
   const body =
     seconds === 3
       ? sql.unsafe`create or replace function fault_sleep() returns trigger language plpgsql as $$ begin perform pg_sleep(3); return null; end $$`
       : sql.unsafe`create or replace function fault_sleep() returns trigger language plpgsql as $$ begin perform pg_sleep(30); return null; end $$`;
   await db.pool.query(body);
   await db.pool.query(sql.unsafe`drop trigger if exists fault_sleep on users`);
-  await db.pool.query(sql.unsafe`create trigger fault_sleep after insert on users for each statement execute function fault_sleep()`);
+  await db.pool.query(sql.unsafe`create trigger fault_sleep after insert or update on users for each statement execute function fault_sleep()`);
 }
 
 /** Waits until the apply sleeps inside its transaction, then terminates its connection; returns how many it cut. */
@@ -76,7 +76,7 @@ afterEach(async () => {
 describe('database faults during apply', () => {
   it('the connection terminated mid-transaction: exit 1, what to do, nothing written', async () => {
     const stored = await snapshot(db.pool, 'faults');
-    await slowInserts(30);
+    await slowWrites(30);
     const running = applyAfter(db.url);
     expect(await terminateSleepingApply()).toBe(1);
     injected++;
@@ -87,7 +87,7 @@ describe('database faults during apply', () => {
 
   it('a statement timeout: exit 1, what to do, nothing written', async () => {
     const stored = await snapshot(db.pool, 'faults');
-    await slowInserts(3);
+    await slowWrites(3);
     await db.pool.query(sql.unsafe`alter database ${sql.identifier([db.name])} set statement_timeout = '500ms'`);
     injected++;
     const result = await applyAfter(db.url);
@@ -172,9 +172,28 @@ describe('databases roster cannot use', () => {
   });
 });
 
+
+describe('on the server', () => {
+  it("roster's sessions are named application_name=roster unless the connection string names them", async () => {
+    await slowWrites(3);
+    const running = applyAfter(db.url);
+    let names: readonly string[] = [];
+    for (let i = 0; i < 200 && names.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      names = (await db.pool.anyFirst(sql.unsafe`
+        select application_name from pg_stat_activity where datname = ${db.name} and wait_event = 'PgSleep'`)) as readonly string[];
+    }
+    expect(names).toEqual(['roster']);
+    await db.pool.query(sql.unsafe`select pg_cancel_backend(pid) from pg_stat_activity where datname = ${db.name} and wait_event = 'PgSleep'`);
+    injected++;
+    const result = await running;
+    expectOneParagraph(result, /a statement was cancelled on the server \(canceling statement due to user request\); the transaction was rolled back and nothing was applied\. Run roster again/);
+  });
+});
+
 describe('the record', () => {
   it('injected every fault', () => {
     console.log(`database faults injected: ${injected}`);
-    expect(injected).toBe(10);
+    expect(injected).toBe(11);
   });
 });
