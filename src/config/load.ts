@@ -7,6 +7,7 @@ import { ConfigError, type Diagnostic } from '../errors.ts';
 import { assembleConfig, type DesiredConfig } from './assemble.ts';
 import { discoverFiles, displayPath, type DiscoverOptions } from './discover.ts';
 import { checkAgainstSchema } from './schema-check.ts';
+import { checkStorableText } from './text-check.ts';
 import { NOT_FAST } from './fast-yaml.ts';
 import { fastParseAll } from './parallel-parse.ts';
 import { parseSourceFile, type SourceFile } from './source-file.ts';
@@ -35,11 +36,11 @@ export async function configFromContents(paths: readonly string[], contents: rea
     const shown = displayPath(path, cwd);
     let parsed = parseSourceFile(shown, contents[i]!, preParsed[i] === NOT_FAST ? { fast: false } : { preParsed: preParsed[i] });
     const readFast = parsed.file?.lazy === true;
-    let problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
+    let problems = parsed.file ? checkFile(parsed.file) : [];
     if (problems.length > 0 && readFast) {
       // Invalid files are read again by the full parser, so every message is exactly what it would say.
       parsed = parseSourceFile(shown, contents[i]!, { fast: false });
-      problems = parsed.file ? checkAgainstSchema(parsed.file) : [];
+      problems = parsed.file ? checkFile(parsed.file) : [];
     }
     // Appended one by one: a file can have hundreds of thousands of problems, too many for spread arguments.
     for (const diagnostic of [parsed.diagnostics, problems].flat()) diagnostics.push(diagnostic);
@@ -49,4 +50,9 @@ export async function configFromContents(paths: readonly string[], contents: rea
   for (const diagnostic of assembled.diagnostics) diagnostics.push(diagnostic);
   if (diagnostics.length > 0 || !assembled.config) throw new ConfigError(diagnostics);
   return assembled.config;
+}
+
+/** Every problem of one parsed file on its own: its shape, and text that cannot be stored. */
+function checkFile(file: SourceFile): Diagnostic[] {
+  return [checkAgainstSchema(file), checkStorableText(file)].flat();
 }

@@ -1,7 +1,8 @@
 /**
  * Hostile input: thousands of mutated and generated YAML configurations through `roster validate`. Every one must end
  * in "valid" (exit 0) or exit 1 with positioned messages; never an internal error, a stack trace, a hang or a
- * runaway heap. Inputs that once failed live in test/fixtures/fuzz-regressions and run first, every time; a new
+ * runaway heap. What validate accepts is then applied to a real database, which must store it (or refuse it with
+ * a clear message): valid must mean storable. Inputs that once failed live in test/fixtures/fuzz-regressions and run first, every time; a new
  * failure is saved there. ROSTER_FUZZ_RUNS sets the number of mutated inputs (default 2,000), ROSTER_FUZZ_SEED
  * the seed (printed, to reproduce a run).
  */
@@ -12,7 +13,8 @@ import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runRoster, tempDir } from '../support/cli.ts';
+import { REPO_ROOT, runRoster, tempDir, type RunResult } from '../support/cli.ts';
+import { useTestDatabase } from '../support/database.ts';
 
 const RUNS = Number(process.env.ROSTER_FUZZ_RUNS ?? 2000);
 const SEED = Number(process.env.ROSTER_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -21,15 +23,22 @@ const REGRESSIONS = join(REPO_ROOT, 'test', 'fixtures', 'fuzz-regressions');
 const PER_INPUT_LIMIT_MS = 20_000;
 /** The heap roster may use on any input here, far above what a valid 100,000-user file needs. */
 const HEAP_LIMIT_BYTES = 1.5 * 1024 ** 3;
+/**
+ * Valid inputs up to this size are also applied. Larger ones (the 100,000-user list) would leave an organization so
+ * big that every later apply to it measured the planner, not the input; the benchmark applies those.
+ */
+const APPLY_LIMIT_BYTES = 1024 ** 2;
 
+const database = useTestDatabase();
 let dir: string;
 let fuzzed = 0;
+let applied = 0;
 beforeAll(async () => {
   dir = await tempDir('roster-fuzz-');
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-  console.log(`fuzzing: ${fuzzed} inputs validated (seed ${SEED})`);
+  console.log(`fuzzing: ${fuzzed} inputs validated, ${applied} of them valid and applied (seed ${SEED})`);
 });
 
 /** The seeds mutations start from: the example organization's files and every invalid fixture. */
@@ -47,6 +56,29 @@ function seedFiles(): Buffer[] {
 /** One line of output is acceptable when it is a positioned problem, a related place, the summary, or `error: …`. */
 const ACCEPTABLE_LINE = /^(?:[^\s:][^:]*:\d+:\d+: \S.*|  \S.*:\d+:\d+: \S.*|\d+ problems? found; nothing was changed\.|… and \d+ more problems not shown; fix the ones above first\.|error: \S.*|Valid: .*|)$/;
 
+/** What is wrong with validate's result, or null: exit 0, or exit 1 with only positioned problems and the summary. */
+function validationFailure(result: RunResult): string | null {
+  const output = result.stdout + result.stderr;
+  if (result.code !== 0 && result.code !== 1) return `validate exited ${result.code}`;
+  if (CRASH.test(output)) return `validate crashed:\n${output.slice(0, 2000)}`;
+  if (result.code === 1 && !/(?:^|\n)\S[^\n]*:\d+:\d+: /.test(result.stderr) && !/^error: /.test(result.stderr)) {
+    return `validate exited 1 without a positioned message:\n${result.stderr.slice(0, 2000)}`;
+  }
+  const bad = output.split('\n').find((line) => !ACCEPTABLE_LINE.test(line));
+  return bad === undefined ? null : `validate printed an unexpected line: ${JSON.stringify(bad.slice(0, 300))}`;
+}
+
+/** What is wrong with applying a valid input, or null: applied, or refused in one `error:` paragraph. */
+function applyFailure(result: RunResult): string | null {
+  const output = result.stdout + result.stderr;
+  if (CRASH.test(output)) return `apply crashed:\n${output.slice(-2000)}`;
+  if (result.code === 0) return null;
+  const message = result.stderr.replace(/^Plan:.*\n/m, '');
+  return result.code === 1 && /^error: \S/m.test(message) ? null : `apply exited ${result.code}:\n${result.stderr.slice(-2000)}`;
+}
+
+const CRASH = /internal error|\n\s+at |node_modules|\.ts:\d+:\d+\)/;
+
 /** Validates one input (as the only file of a configuration) and checks everything the contract promises. */
 async function check(input: Buffer | string): Promise<void> {
   const file = join(dir, 'org.yaml');
@@ -54,14 +86,13 @@ async function check(input: Buffer | string): Promise<void> {
   const started = performance.now();
   let failure: string | null = null;
   try {
-    const result = await runRoster(['validate', dir], { cwd: dir });
-    const output = result.stdout + result.stderr;
-    if (result.code !== 0 && result.code !== 1) failure = `exit code ${result.code}`;
-    else if (/internal error|\n\s+at |node_modules|\.ts:\d+:\d+\)/.test(output)) failure = `a crash:\n${output.slice(0, 2000)}`;
-    else if (result.code === 1 && !/(?:^|\n)\S[^\n]*:\d+:\d+: /.test(result.stderr) && !/^error: /.test(result.stderr)) failure = `exit 1 without a positioned message:\n${result.stderr.slice(0, 2000)}`;
-    else {
-      const bad = output.split('\n').find((line) => !ACCEPTABLE_LINE.test(line));
-      if (bad !== undefined) failure = `an unexpected line: ${JSON.stringify(bad.slice(0, 300))}`;
+    const validated = await runRoster(['validate', dir], { cwd: dir });
+    failure = validationFailure(validated);
+    if (failure === null && validated.code === 0 && input.length <= APPLY_LIMIT_BYTES) {
+      // Valid must mean storable: apply what validate accepts (guard rails off).
+      applied++;
+      const result = await runRoster(['apply', dir, '--yes', '--max-deactivations', '100%', '--min-admins', '0', '--database-url', database().url], { cwd: dir });
+      failure = applyFailure(result);
     }
   } catch (error) {
     failure = `threw: ${(error as Error).stack}`;
