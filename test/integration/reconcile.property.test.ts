@@ -4,7 +4,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readOrganization } from '../../src/db/read-state.ts';
 import type { OrgState } from '../../src/model/state.ts';
 import { plan } from '../../src/plan/planner.ts';
-import { orgState } from '../support/arbitraries.ts';
+import { COMPANY_KEYS, LOCAL_PARTS, ROLE_KEYS, orgState } from '../support/arbitraries.ts';
+import { company, org, role, user } from '../support/builders.ts';
+import { snapshot } from '../support/inspect.ts';
 import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { comparable, expectedState } from '../support/model.ts';
 import { applyState, NO_GUARDS } from '../support/apply.ts';
@@ -26,7 +28,16 @@ async function converge(desired: OrgState): Promise<{ stored: OrgState | null; a
 }
 
 describe('reconcile against PostgreSQL', () => {
-  it(`reaches the desired state and then plans nothing (${runs} random cases)`, async () => {
+  it(`reaches the desired state and then plans nothing, and never touches another organization (${runs} random cases)`, async () => {
+    // A bystander with the very emails, company and role keys the random organizations use.
+    const bystander = org({
+      key: 'bystander',
+      companies: COMPANY_KEYS.map((key) => company(key)),
+      roles: ROLE_KEYS.map((key) => role(key)),
+      users: LOCAL_PARTS.map((local, i) => user(`${local}@acme.com`, { role: i === 0 ? 'admin' : ROLE_KEYS[0]!, company: COMPANY_KEYS[0]! })),
+    });
+    await applyState(db.pool, bystander);
+    const untouched = await snapshot(db.pool, 'bystander');
     let n = 0;
     await fc.assert(
       fc.asyncProperty(orgState({ former: false }), orgState({ former: true }), async (initial, target) => {
@@ -42,5 +53,6 @@ describe('reconcile against PostgreSQL', () => {
       }),
       { numRuns: runs },
     );
+    expect(await snapshot(db.pool, 'bystander')).toBe(untouched);
   });
 });

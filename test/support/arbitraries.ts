@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { PERMISSIONS, type Permission } from '../../src/model/permissions.ts';
 import type { OrgState, UserSpec } from '../../src/model/state.ts';
 
-const COMPANY_KEYS = ['hq', 'eu', 'us', 'apac'];
-const ROLE_KEYS = ['analyst', 'ops', 'auditor'];
-const LOCAL_PARTS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal'];
+export const COMPANY_KEYS = ['hq', 'eu', 'us', 'apac'];
+export const ROLE_KEYS = ['analyst', 'ops', 'auditor'];
+export const LOCAL_PARTS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay', 'gus', 'hal'];
 const NAMES = ['Ann', 'Bob', "O'Brien", 'Zoë', 'Li', 'Smith', 'Müller', 'x; drop table users; --'];
 
 const permissions = fc.uniqueArray(fc.constantFrom<Permission>(...PERMISSIONS), { maxLength: 4 });
