@@ -13,8 +13,9 @@ import { org, toConfigObject, user } from '../support/builders.ts';
 import { startRoster, writeConfig } from '../support/cli.ts';
 import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { comparable, expectedState } from '../support/model.ts';
+import { reportCounts, testSize } from '../support/scale.ts';
 
-const WRITERS = Number(process.env.ROSTER_CONCURRENT_APPLIES ?? 6);
+const WRITERS = testSize('ROSTER_CONCURRENT_APPLIES', 6);
 
 const database = useTestDatabase();
 let db: TestDatabase;
@@ -47,7 +48,7 @@ describe('applies to one organization at once', () => {
     const initial = (await readOrganization(db.pool, key))!.state;
     const configs = Array.from({ length: WRITERS }, (_, k) => variant(key, k));
 
-    const runs = await Promise.all(configs.map((config, k) => startApply(config, ['--actor', `writer-${k}`])));
+    const runs = await Promise.all(configs.map((config, k) => startApply(config, ['--actor', `writer-${k}`, '--lock-timeout', '600'])));
     const results = await Promise.all(runs.map((r) => r.done));
     for (const result of results) expect(result.code, result.stderr).toBe(0);
 
@@ -68,14 +69,15 @@ describe('applies to one organization at once', () => {
     expect(final).toEqual(state);
     const last = configs[Number(audit.at(-1)!.actor.slice('writer-'.length))]!;
     expect(final.users.filter((u) => u.active)).toEqual(expectedState(last, null).users);
-  });
+    reportCounts('concurrency, one organization', `${WRITERS} applies at once, serialised, audit replayed`);
+  }, 3_600_000);
 });
 
 describe('applies to different organizations', () => {
   it('do not wait for each other: while one sits in its transaction, the others finish within a 1 s lock timeout', async () => {
-    // Inserting this user sleeps, so the apply to 'paused' holds its organization's lock for 20 s.
+    // Inserting this user sleeps, so the apply to 'paused' holds its organization's lock until it is killed.
     await db.pool.query(sql.unsafe`
-      create function pause_apply() returns trigger language plpgsql as $$ begin perform pg_sleep(20); return null; end $$`);
+      create function pause_apply() returns trigger language plpgsql as $$ begin perform pg_sleep(300); return null; end $$`);
     await db.pool.query(sql.unsafe`
       create trigger pause_apply after insert on users for each row when (new.email = 'sleepy@paused.test') execute function pause_apply()`);
     try {
@@ -99,11 +101,12 @@ describe('applies to different organizations', () => {
       expect(blocked.stderr).toContain('another roster apply to organization paused has held its lock for more than 1s; nothing was applied.');
       for (let k = 0; k < WRITERS; k++) expect((await readOrganization(db.pool, `tenant-${k}`))?.state.users).toHaveLength(2);
 
+      reportCounts('concurrency, many organizations', `${WRITERS} applies to other organizations finished while one held its lock`);
       paused.child.kill('SIGKILL');
       await paused.done;
     } finally {
       await db.pool.query(sql.unsafe`select pg_terminate_backend(pid) from pg_stat_activity where datname = ${db.name} and wait_event = 'PgSleep'`);
       await db.pool.query(sql.unsafe`drop trigger pause_apply on users`);
     }
-  });
+  }, 3_600_000);
 });

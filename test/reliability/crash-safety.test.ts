@@ -13,8 +13,9 @@ import { runRoster, startRoster, writeConfig } from '../support/cli.ts';
 import { useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { snapshot } from '../support/inspect.ts';
 import { comparable, expectedState } from '../support/model.ts';
+import { reportCounts, testSize } from '../support/scale.ts';
 
-const RUNS = Number(process.env.ROSTER_CRASH_RUNS ?? 24);
+const RUNS = testSize('ROSTER_CRASH_RUNS', 24);
 const APPLICATION = 'roster-crash-test';
 
 const database = useTestDatabase();
@@ -52,13 +53,13 @@ function target(key: string): OrgState {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether the child's connection is inside a transaction right now. */
+/** Whether the child's apply transaction is open: it holds its organization's advisory lock until the commit. */
 async function childInTransaction(): Promise<boolean> {
   return (
     Number(
       await db.pool.oneFirst(sql.unsafe`
-        select count(*)::int from pg_stat_activity
-         where datname = ${db.name} and application_name = ${APPLICATION} and xact_start is not null`),
+        select count(*)::int from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         where a.datname = ${db.name} and a.application_name = ${APPLICATION} and l.locktype = 'advisory' and l.granted`),
     ) > 0
   );
 }
@@ -140,12 +141,13 @@ describe('crash safety', () => {
       expect(comparable((await readOrganization(db.pool, key))!.state)).toEqual(expectedState(target(key), stored));
       if (now !== before) expect(again.stdout).toContain('No changes');
     }
-    console.log(
-      `crash safety: ${RUNS} kills (a run takes ${Math.round(fullMs)} ms, its transaction ${Math.round(transactionMs)} ms), ` +
+    reportCounts(
+      'crash safety',
+      `${RUNS} kills (a run takes ${Math.round(fullMs)} ms, its transaction ${Math.round(transactionMs)} ms), ` +
         `${outcomes.killedInTransaction} inside the transaction; the state before ${outcomes.before} times, after ${outcomes.after - 1} times`,
     );
     // Every kill ended in one of the two states (checked above); at least one landed inside the transaction.
     expect(outcomes.before + outcomes.after).toBe(RUNS + 1);
     expect(outcomes.killedInTransaction).toBeGreaterThan(0);
-  }, 600_000);
+  }, 3_600_000);
 });

@@ -10,6 +10,7 @@ import { runRoster, writeConfig, type RunResult } from '../support/cli.ts';
 import { createTestDatabase, useTestDatabase, type TestDatabase } from '../support/database.ts';
 import { snapshot } from '../support/inspect.ts';
 import { applyState } from '../support/apply.ts';
+import { reportCounts } from '../support/scale.ts';
 
 const database = useTestDatabase();
 let db: TestDatabase;
@@ -193,7 +194,7 @@ describe('on the server', () => {
 
 describe('the record', () => {
   it('injected every fault', () => {
-    console.log(`database faults injected: ${injected}`);
+    reportCounts('database faults', `${injected} faults injected`);
     expect(injected).toBe(11);
   });
 });

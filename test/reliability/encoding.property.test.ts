@@ -14,8 +14,9 @@ import { normalizeText, type OrgState } from '../../src/model/state.ts';
 import { company, org, role, toConfigObject, user } from '../support/builders.ts';
 import { runRoster, tempDir, writeConfig } from '../support/cli.ts';
 import { useTestDatabase, type TestDatabase } from '../support/database.ts';
+import { reportCounts, testSize } from '../support/scale.ts';
 
-const RUNS = Number(process.env.ROSTER_ENCODING_RUNS ?? 40);
+const RUNS = testSize('ROSTER_ENCODING_RUNS', 40);
 
 const database = useTestDatabase();
 let db: TestDatabase;
@@ -79,5 +80,6 @@ describe('every free-text field', () => {
       }),
       { numRuns: RUNS },
     );
-  }, 600_000);
+    reportCounts('injection and encoding', `${RUNS} organizations of random text in every free-text field, each applied, planned, exported and re-planned`);
+  }, 3_600_000);
 });

@@ -15,8 +15,9 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runRoster, tempDir, type RunResult } from '../support/cli.ts';
 import { useTestDatabase } from '../support/database.ts';
+import { reportCounts, testSize } from '../support/scale.ts';
 
-const RUNS = Number(process.env.ROSTER_FUZZ_RUNS ?? 2000);
+const RUNS = testSize('ROSTER_FUZZ_RUNS', 2000);
 const SEED = Number(process.env.ROSTER_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const REGRESSIONS = join(REPO_ROOT, 'test', 'fixtures', 'fuzz-regressions');
 /** A hang detector, not a speed goal: the largest generated input validates in well under a second. */
@@ -38,7 +39,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-  console.log(`fuzzing: ${fuzzed} inputs validated, ${applied} of them valid and applied (seed ${SEED})`);
+  reportCounts('hostile input', `${fuzzed} inputs validated, ${applied} of them valid and applied (seed ${SEED})`);
 });
 
 /** The seeds mutations start from: the example organization's files and every invalid fixture. */
@@ -227,7 +228,7 @@ describe('hostile input', () => {
       }),
       { numRuns: Math.ceil(RUNS / 4), seed: SEED, endOnFailure: true },
     );
-  }, 600_000);
+  }, 3_600_000);
 
   it(`${RUNS} mutated configurations (seed ${SEED})`, async () => {
     const seeds = seedFiles();
@@ -246,5 +247,5 @@ describe('hostile input', () => {
       ),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
-  }, 600_000);
+  }, 3_600_000);
 });

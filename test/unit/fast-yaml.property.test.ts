@@ -14,8 +14,9 @@ import { checkAgainstSchema } from '../../src/config/schema-check.ts';
 import { orgState } from '../support/arbitraries.ts';
 import { toConfigObject } from '../support/builders.ts';
 import { REPO_ROOT } from '../support/cli.ts';
+import { reportCounts, testSize } from '../support/scale.ts';
 
-const runs = Number(process.env.ROSTER_PROPERTY_RUNS ?? 500);
+const runs = testSize('ROSTER_PROPERTY_RUNS', 500);
 
 /** The slow path's value for `text`, and whether the schema accepts it. */
 function slow(text: string): { value: unknown; valid: boolean } {
@@ -82,6 +83,7 @@ describe('fast and full YAML parsers', () => {
       { numRuns: runs },
     );
     expect(compared).toBeGreaterThan(runs / 4);
+    reportCounts('fast and full YAML parsers agree', `${runs} generated configurations, ${compared} of them valid and compared`);
   });
 
   it.each([
