@@ -73,9 +73,18 @@ export function compareStrings(a: string, b: string): number {
 
 /** Formats one diagnostic as `file:line:col: message`, with related places on following lines. */
 export function formatDiagnostic(d: Diagnostic): string {
-  const head = `${formatPosition(d.position)}: ${d.message}`;
-  const related = (d.related ?? []).map((r) => `  ${formatPosition(r.position)}: ${r.message}`);
+  const head = visible(`${formatPosition(d.position)}: ${d.message}`);
+  const related = (d.related ?? []).map((r) => `  ${visible(`${formatPosition(r.position)}: ${r.message}`)}`);
   return [head, ...related].join('\n');
+}
+
+// Control characters, line and paragraph separators, and bidirectional overrides: in a message that quotes a
+// file's text, they could break the line, forge CI log commands or reorder what a reviewer reads.
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` with every control, separator and bidirectional-override character written as a `\u{…}` escape. */
+function visible(text: string): string {
+  return text.replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** `file:line:col`. */
