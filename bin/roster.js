@@ -4,7 +4,7 @@
 // that one file, which starts several times faster than compiling each module on the fly. Where the bundle cannot
 // be written (a read-only install) or ROSTER_NO_BUNDLE=1 is set, it runs the sources through tsx instead.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -46,7 +46,13 @@ async function bundled() {
     } catch {
       rmSync(temporary, { recursive: true, force: true }); // another process finished first
     }
-    for (const old of readdirSync(directory)) if (join(directory, old) !== output) rmSync(join(directory, old), { recursive: true, force: true });
+    // Older bundles go; another process's bundle in the making stays, unless it was abandoned (killed) long ago.
+    for (const old of readdirSync(directory)) {
+      const path = join(directory, old);
+      if (path === output) continue;
+      if (old.endsWith('.tmp') && Date.now() - statSync(path, { throwIfNoEntry: false })?.mtimeMs < 10 * 60_000) continue;
+      rmSync(path, { recursive: true, force: true });
+    }
   }
   return import(pathToFileURL(join(output, 'run.js')).href);
 }

@@ -59,7 +59,8 @@ describe('every free-text field', () => {
         expect(stored.organization.name).toBe(normalizeText(orgName));
         expect(stored.companies[0]!.name).toBe(normalizeText(companyName));
         expect(stored.roles[0]).toMatchObject({ name: normalizeText(roleName), description: normalizeText(description) });
-        expect(stored.users.map((u) => [u.firstName, u.lastName])).toEqual([
+        const byEmail = [...stored.users].sort((a, b) => a.email.localeCompare(b.email));
+        expect(byEmail.map((u) => [u.firstName, u.lastName])).toEqual([
           [normalizeText(first1), normalizeText(last1)],
           [normalizeText(first2), normalizeText(last2)],
         ]);
@@ -73,7 +74,7 @@ describe('every free-text field', () => {
         const out = await tempDir();
         expect((await runRoster(['export', '--out', out, '--organization', key, '--database-url', db.url])).code).toBe(0);
         const exported = parse(await readFile(join(out, 'users.yaml'), 'utf8')) as { users: { firstName: string; lastName: string }[] };
-        expect(exported.users.map((u) => [u.firstName, u.lastName])).toEqual(stored.users.map((u) => [u.firstName, u.lastName]));
+        expect(exported.users.map((u) => [u.firstName, u.lastName])).toEqual(byEmail.map((u) => [u.firstName, u.lastName]));
         const replanned = await runRoster(['plan', out, '--database-url', db.url]);
         expect(replanned.code, replanned.stderr).toBe(0);
         expect(replanned.stdout).toContain('No changes.');
