@@ -87,7 +87,13 @@ export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult>
     if (decision === null || decision.plan.changes.length === 0) return { summary: decision?.plan.summary ?? null, auditId: null };
     assertApplicable(decision.plan);
     const organizationId = await timed('execute', () =>
-      executeChanges({ tx, organizationId: stored?.id ?? null, changes: decision.plan.changes, passwordHashes: decision.passwordHashes }),
+      executeChanges({
+        tx,
+        organizationId: stored?.id ?? null,
+        changes: decision.plan.changes,
+        passwordHashes: decision.passwordHashes,
+        userIds: stored?.userIds,
+      }),
     );
     const auditId = await timed('audit', () => writeAudit(tx, organizationId, decision.plan, decision.audit));
     return { summary: decision.plan.summary, auditId };

@@ -22,6 +22,8 @@ export interface ExecuteOptions {
   readonly changes: readonly Change[];
   /** Password hashes for created users, by email key. */
   readonly passwordHashes: ReadonlyMap<string, string>;
+  /** Ids of the stored users, by email key, as read under the same lock; looked up when absent. */
+  readonly userIds?: ReadonlyMap<string, number>;
 }
 
 /** A run of consecutive changes of the same type and action: one statement. */
@@ -49,7 +51,7 @@ export async function executeChanges(options: ExecuteOptions): Promise<number> {
         await applyRoles(options.tx, requireId(organizationId), batch.action, batch.changes);
         break;
       case 'user':
-        await applyUsers(options.tx, requireId(organizationId), batch.changes, options.passwordHashes);
+        await applyUsers(options.tx, requireId(organizationId), batch.changes, options.passwordHashes, options.userIds);
         break;
       default:
         return assertNever(batch);
@@ -203,12 +205,14 @@ async function applyUsers(
   organizationId: number,
   changes: readonly UserChange[],
   passwordHashes: ReadonlyMap<string, string>,
+  knownIds: ReadonlyMap<string, number> | undefined,
 ): Promise<void> {
   const creates = changes.filter((c) => c.action === 'create');
   const edits = changes.filter((c): c is Exclude<UserChange, { action: 'create' }> => c.action !== 'create');
 
   // Existing rows are addressed by id from here on: a rename must not lose track of its row.
-  const ids = await userIds(tx, organizationId, edits.map((c) => emailKey(storedEmail(c))));
+  const editedKeys = edits.map((c) => emailKey(storedEmail(c)));
+  const ids = knownIds && editedKeys.every((key) => knownIds.has(key)) ? knownIds : await userIds(tx, organizationId, editedKeys);
   const idOf = (c: Exclude<UserChange, { action: 'create' }>) => ids.get(emailKey(storedEmail(c)))!;
 
   // Renames go through a placeholder first, so that swapping two users' emails never trips the unique index.

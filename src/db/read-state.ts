@@ -4,7 +4,7 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import type { Permission } from '../model/permissions.ts';
-import { rowId, type OrgState } from '../model/state.ts';
+import { emailKey, rowId, type OrgState } from '../model/state.ts';
 import { sql } from './sql.ts';
 
 export interface StoredOrganization {
@@ -18,6 +18,8 @@ export interface StoredOrganization {
   readonly versions: ReadonlyMap<string, string>;
   /** When each stored row last changed (or was created), in milliseconds since the epoch, by rowId. */
   readonly changedAt: ReadonlyMap<string, number>;
+  /** Database id of every stored user, by email key: read with the state, so apply needs no lookup. */
+  readonly userIds: ReadonlyMap<string, number>;
 }
 
 /** roster's last apply to an organization, from the audit trail. */
@@ -55,7 +57,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     db.oneFirst(sql.unsafe`
       select coalesce(json_agg(json_build_array(
                email, first_name, last_name, role_id, company_id, active, password_reset_id, xmin::text,
-               floor(extract(epoch from updated_at) * 1000))), '[]')::text
+               floor(extract(epoch from updated_at) * 1000), id)), '[]')::text
         from users where organization_id = ${id}`),
   ]);
   const companyRows = companies as readonly { id: number; key: string; name: string; version: string; changed_at: number }[];
@@ -71,7 +73,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
   }[];
   const companyKeys = new Map(companyRows.map((c) => [c.id, c.key]));
   const roleKeys = new Map(roleRows.map((r) => [r.id, r.key]));
-  const userRows = JSON.parse(String(usersText)) as [string, string, string, number, number, boolean, string | null, string, number][];
+  const userRows = JSON.parse(String(usersText)) as [string, string, string, number, number, boolean, string | null, string, number, number][];
 
   const versions = new Map<string, string>([[rowId('organization', organization.key), organization.version]]);
   const changedAt = new Map<string, number>([[rowId('organization', organization.key), organization.changed_at]]);
@@ -84,10 +86,12 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     versions.set(rowId('role', r.key), `${r.version}/${r.permissions.join(',')}`);
     changedAt.set(rowId('role', r.key), r.changed_at);
   }
-  const users = userRows.map(([email, firstName, lastName, roleId, companyId, active, resetPassword, version, changed]) => {
+  const userIds = new Map<string, number>();
+  const users = userRows.map(([email, firstName, lastName, roleId, companyId, active, resetPassword, version, changed, userId]) => {
     const row = rowId('user', email);
     versions.set(row, version);
     changedAt.set(row, changed);
+    userIds.set(emailKey(email), userId);
     return {
       email,
       firstName,
@@ -104,6 +108,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     id,
     versions,
     changedAt,
+    userIds,
     state: {
       organization: { key: organization.key, name: organization.name },
       companies: companyRows.map((c) => ({ key: c.key, name: c.name })),
