@@ -7,7 +7,7 @@ import { UserError } from '../errors.ts';
 import { sql, trustedScript } from './sql.ts';
 
 /** Each table roster touches, with the privileges it needs there. */
-export const RUNTIME_PRIVILEGES: readonly { readonly table: string; readonly privileges: readonly ('select' | 'insert' | 'update' | 'delete')[] }[] = [
+const RUNTIME_PRIVILEGES: readonly { readonly table: string; readonly privileges: readonly ('select' | 'insert' | 'update' | 'delete')[] }[] = [
   { table: 'roster_migrations', privileges: ['select'] },
   { table: 'roster_database', privileges: ['select'] },
   { table: 'permissions', privileges: ['select'] },
