@@ -92,7 +92,7 @@ export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult>
         organizationId: stored?.id ?? null,
         changes: decision.plan.changes,
         passwordHashes: decision.passwordHashes,
-        userIds: stored?.userIds,
+        userIds: stored?.userIds ?? new Map(),
       }),
     );
     const auditId = await timed('audit', () => writeAudit(tx, organizationId, decision.plan, decision.audit));

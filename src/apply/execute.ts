@@ -22,8 +22,8 @@ export interface ExecuteOptions {
   readonly changes: readonly Change[];
   /** Password hashes for created users, by email key. */
   readonly passwordHashes: ReadonlyMap<string, string>;
-  /** Ids of the stored users, by email key, as read under the same lock; looked up when absent. */
-  readonly userIds?: ReadonlyMap<string, number>;
+  /** Ids of the stored users, by email key, as read under the same lock. */
+  readonly userIds: ReadonlyMap<string, number>;
 }
 
 /** A run of consecutive changes of the same type and action: one statement. */
@@ -205,15 +205,17 @@ async function applyUsers(
   organizationId: number,
   changes: readonly UserChange[],
   passwordHashes: ReadonlyMap<string, string>,
-  knownIds: ReadonlyMap<string, number> | undefined,
+  userIds: ReadonlyMap<string, number>,
 ): Promise<void> {
   const creates = changes.filter((c) => c.action === 'create');
   const edits = changes.filter((c): c is Exclude<UserChange, { action: 'create' }> => c.action !== 'create');
 
   // Existing rows are addressed by id from here on: a rename must not lose track of its row.
-  const editedKeys = edits.map((c) => emailKey(storedEmail(c)));
-  const ids = knownIds && editedKeys.every((key) => knownIds.has(key)) ? knownIds : await userIds(tx, organizationId, editedKeys);
-  const idOf = (c: Exclude<UserChange, { action: 'create' }>) => ids.get(emailKey(storedEmail(c)))!;
+  const idOf = (c: Exclude<UserChange, { action: 'create' }>) => {
+    const id = userIds.get(emailKey(storedEmail(c)));
+    if (id === undefined) throw new InternalError(`the plan changes user ${storedEmail(c)}, who is not stored; nothing was applied`);
+    return id;
+  };
 
   // Renames go through a placeholder first, so that swapping two users' emails never trips the unique index.
   const renamed = edits.filter((c) => c.fields.email !== undefined).map(idOf);
@@ -294,16 +296,6 @@ async function applyUsers(
         join companies c on c.organization_id = ${organizationId} and c.key = v.company`);
     expectRows(result.rowCount, creates.length, 'create users');
   }
-}
-
-/** Ids of the organization's users with these (case-folded) emails; throws unless every one exists. */
-async function userIds(tx: DatabaseTransactionConnection, organizationId: number, emails: readonly string[]): Promise<Map<string, number>> {
-  if (emails.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
-    select id::int8::text as id, lower(email) as email from users
-     where organization_id = ${organizationId} and lower(email) = any(${sql.array(emails, 'text')})`)) as readonly { id: string; email: string }[];
-  expectRows(rows.length, emails.length, 'find users');
-  return new Map(rows.map((r) => [r.email, Number(r.id)]));
 }
 
 function missingHash(user: string): never {

@@ -14,13 +14,14 @@ import { normalizeState, type OrgState } from '../model/state.ts';
 import { databaseUrl } from './context.ts';
 import { phase, type CliIo } from './io.ts';
 
-/** Opens the database named by the flag, DATABASE_URL, or the embedded one. The caller closes it. */
-export function openDatabaseFor(flag: string | undefined, io: CliIo): Promise<Database> {
+/** Opens the database named by the flag, DATABASE_URL, or the embedded one (migrating it when asked). The caller closes it. */
+function openDatabaseFor(flag: string | undefined, io: CliIo, migrate = false): Promise<Database> {
   return phase(io, 'connect', () =>
     openDatabase({
       url: databaseUrl(flag, io),
       root: io.cwd,
       log: (message) => io.stderr.write(`${message}\n`),
+      migrate,
       onQuery: io.timings ? () => io.timings!.query() : undefined,
     }),
   );
@@ -29,13 +30,14 @@ export function openDatabaseFor(flag: string | undefined, io: CliIo): Promise<Da
 /**
  * Opens the database, runs `work` with it, and closes it. A failure of the database or of the connection to it
  * becomes a {@link DatabaseError} whose message says what became of the changes and what to do; `writes` says
- * whether `work` writes (in one transaction). Throws DatabaseError, or what `work` throws.
+ * whether `work` writes (in one transaction); `migrate` brings the schema up to date first. Throws DatabaseError, or
+ * what `work` throws.
  */
 export async function usingDatabase<T>(
-  options: { databaseUrl: string | undefined; io: CliIo; writes: boolean },
+  options: { databaseUrl: string | undefined; io: CliIo; writes: boolean; migrate?: boolean },
   work: (database: Database) => Promise<T>,
 ): Promise<T> {
-  const database = await openDatabaseFor(options.databaseUrl, options.io);
+  const database = await openDatabaseFor(options.databaseUrl, options.io, options.migrate);
   let result: T;
   try {
     result = await work(database);
