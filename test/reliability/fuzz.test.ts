@@ -2,8 +2,9 @@
  * Hostile input: thousands of mutated and generated YAML configurations through `roster validate`. Every one must end
  * in "valid" (exit 0) or exit 1 with positioned messages; never an internal error, a stack trace, a hang or a
  * runaway heap. What validate accepts is then applied to a real database, which must store it (or refuse it with
- * a clear message): valid must mean storable. Inputs that once failed live in test/fixtures/fuzz-regressions and run first, every time; a new
- * failure is saved there. ROSTER_FUZZ_RUNS sets the number of mutated inputs (default 2,000), ROSTER_FUZZ_SEED
+ * a clear message): valid must mean storable. Inputs that once failed live in test/fixtures/fuzz-regressions (as
+ * files, or as generators in its generated.ts when too large to commit) and run first, every time; a new failure is
+ * saved there. Work is bounded by size (output, heap), never by the clock: a hang still ends at the test's timeout. ROSTER_FUZZ_RUNS sets the number of mutated inputs (default 2,000), ROSTER_FUZZ_SEED
  * the seed (printed, to reproduce a run).
  */
 import { createHash } from 'node:crypto';
@@ -15,13 +16,16 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, runRoster, tempDir, type RunResult } from '../support/cli.ts';
 import { useTestDatabase } from '../support/database.ts';
+import { GENERATED_REGRESSIONS } from '../fixtures/fuzz-regressions/generated.ts';
 import { reportCounts, testSize } from '../support/scale.ts';
 
 const RUNS = testSize('ROSTER_FUZZ_RUNS', 2000);
 const SEED = Number(process.env.ROSTER_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const REGRESSIONS = join(REPO_ROOT, 'test', 'fixtures', 'fuzz-regressions');
-/** A hang detector, not a speed goal: the largest generated input validates in well under a second. */
-const PER_INPUT_LIMIT_MS = 20_000;
+/** A hang detector, not a speed goal (a loaded machine may be many times slower than an idle one). */
+const HANG_TIMEOUT_MS = 600_000;
+/** Problems validate may print, however many the input has (the CLI prints the first 1,000). */
+const PROBLEMS_SHOWN_LIMIT = 1000;
 /** The heap roster may use on any input here, far above what a valid 100,000-user file needs. */
 const HEAP_LIMIT_BYTES = 1.5 * 1024 ** 3;
 /**
@@ -65,8 +69,11 @@ function validationFailure(result: RunResult): string | null {
   if (result.code === 1 && !/(?:^|\n)\S[^\n]*:\d+:\d+: /.test(result.stderr) && !/^error: /.test(result.stderr)) {
     return `validate exited 1 without a positioned message:\n${result.stderr.slice(0, 2000)}`;
   }
-  const bad = output.split('\n').find((line) => !ACCEPTABLE_LINE.test(line));
-  return bad === undefined ? null : `validate printed an unexpected line: ${JSON.stringify(bad.slice(0, 300))}`;
+  const lines = output.split('\n');
+  const bad = lines.find((line) => !ACCEPTABLE_LINE.test(line));
+  if (bad !== undefined) return `validate printed an unexpected line: ${JSON.stringify(bad.slice(0, 300))}`;
+  const problems = lines.filter((line) => /^[^\s:][^:]*:\d+:\d+: /.test(line)).length;
+  return problems > PROBLEMS_SHOWN_LIMIT ? `validate printed ${problems} problems, more than ${PROBLEMS_SHOWN_LIMIT}` : null;
 }
 
 /** What is wrong with applying a valid input, or null: applied, or refused in one `error:` paragraph. */
@@ -84,7 +91,6 @@ const CRASH = /internal error|\n\s+at |node_modules|\.ts:\d+:\d+\)/;
 async function check(input: Buffer | string): Promise<void> {
   const file = join(dir, 'org.yaml');
   await writeFile(file, input);
-  const started = performance.now();
   let failure: string | null = null;
   try {
     const validated = await runRoster(['validate', dir], { cwd: dir });
@@ -98,8 +104,6 @@ async function check(input: Buffer | string): Promise<void> {
   } catch (error) {
     failure = `threw: ${(error as Error).stack}`;
   }
-  const ms = performance.now() - started;
-  if (failure === null && ms > PER_INPUT_LIMIT_MS) failure = `took ${Math.round(ms)} ms`;
   if (failure === null && process.memoryUsage().heapUsed > HEAP_LIMIT_BYTES) failure = `heap at ${process.memoryUsage().heapUsed} bytes`;
   fuzzed++;
   if (failure !== null) {
@@ -197,15 +201,21 @@ const MUTATIONS: Mutation[] = [
 ];
 
 describe('hostile input', () => {
-  it('inputs that once failed (regression files)', async () => {
-    const files = readdirSync(REGRESSIONS).filter((name) => name.endsWith('.yaml')).sort();
-    expect(files.length).toBeGreaterThan(0);
-    for (const name of files) await check(readFileSync(join(REGRESSIONS, name)));
-  });
+  const files = readdirSync(REGRESSIONS).filter((name) => name.endsWith('.yaml')).sort();
+  it.each(files)('input that once failed: %s', async (name) => {
+    await check(readFileSync(join(REGRESSIONS, name)));
+  }, HANG_TIMEOUT_MS);
+
+  it.each(Object.keys(GENERATED_REGRESSIONS))('input that once failed, generated: %s', async (name) => {
+    const input = GENERATED_REGRESSIONS[name]!();
+    // The generator must still produce exactly the input the fuzzer saved under this name.
+    expect(createHash('sha256').update(input).digest('hex').slice(0, 16)).toBe(name);
+    await check(input);
+  }, HANG_TIMEOUT_MS);
 
   it.each(generatedInputs())('%s', async (_name, input) => {
     await check(input);
-  });
+  }, HANG_TIMEOUT_MS);
 
   it(`${Math.ceil(RUNS / 4)} generated configurations: the right shape, hostile values (seed ${SEED})`, async () => {
     const text = fc.oneof(fc.string(), fc.string({ unit: 'grapheme' }), fc.constantFrom('', ' ', 'admin', 'viewer', 'hq', 'a@b.c', 'A@B.C', '\u0000', '\u202e', 'e\u0301'));
