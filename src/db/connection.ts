@@ -7,7 +7,7 @@ import { createPool, type DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { startEmbedded } from './embedded.ts';
 import { explainDatabaseFailure } from './failures.ts';
-import { redactUrl, rootMessage } from './redact.ts';
+import { connectionStringProblem, redactUrl, rememberConnectionSecrets, rootMessage } from './redact.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
 import { sql } from './sql.ts';
 
@@ -51,6 +51,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
       throw error;
     }
   }
+  rememberConnectionSecrets(options.url);
+  const problem = connectionStringProblem(options.url);
+  if (problem !== null) throw new DatabaseError(`${problem}.`);
   const database = await connect({ url: options.url, description: redactUrl(options.url), embedded: false, stop: async () => {}, onQuery: options.onQuery });
   try {
     if (options.migrate) await migrateOrThrow(database, options.log);
