@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { DatabaseTransactionConnection } from 'slonik';
 import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
-import { cacheEnabled, configKey, readCache, writeCache, type CachedConfig } from '../config/cache.ts';
+import { cacheEnabled, configKey, fromCachedConfig, readCache, toCachedConfig, writeCache, type CachedConfig } from '../config/cache.ts';
 import { discoverFiles, displayPath } from '../config/discover.ts';
 import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
@@ -55,8 +55,10 @@ export async function usingDatabase<T>(
 }
 
 /**
- * Loads and validates the configuration, from the cache when the same files were loaded before (`cache: false`
- * to get the files themselves, for editing). Returns it with its cache key. Throws ConfigError, UserError.
+ * Loads and validates the configuration, from the cache when the same files were loaded by the same code before.
+ * `cache: false` neither reads nor writes the cache: the files themselves are parsed, as `apply` needs (a cache is
+ * never a source of truth for what is written) and as editing them needs. Returns it with its cache key.
+ * Throws ConfigError, UserError.
  */
 export async function loadConfiguration(
   paths: readonly string[],
@@ -66,33 +68,19 @@ export async function loadConfiguration(
   return phase(io, 'load', async () => {
     const files = await discoverFiles({ paths, cwd: io.cwd });
     const contents = await Promise.all(files.map((file) => readFile(file)));
-    const key = await configKey(files.map((file, i) => ({ shown: displayPath(file, io.cwd), content: contents[i]! })));
-    const useCache = (options.cache ?? true) && cacheEnabled(io.env);
+    const shown = files.map((file, i) => ({ shown: displayPath(file, io.cwd), content: contents[i]! }));
+    const key = await configKey(shown);
+    const useCache = options.cache !== false && cacheEnabled(io.env);
     if (useCache) {
       const hit = await readCache<CachedConfig>(io.cwd, 'config', key);
-      if (hit) {
-        const config: DesiredConfig = {
-          state: hit.state,
-          unmanagedUsers: hit.unmanagedUsers,
-          files: [],
-          locations: new Map(),
-          passwordPositions: new Map(hit.passwordPositions),
-          fileCount: hit.fileCount,
-          fromCache: true,
-        };
-        return { config, key };
-      }
+      const config = hit && fromCachedConfig(hit, shown);
+      if (config) return { config, key };
     }
     const { configFromContents } = await import('../config/load.ts');
     const config = await configFromContents(files, contents, io.cwd);
     if (useCache) {
-      const cached: CachedConfig = {
-        state: config.state,
-        unmanagedUsers: config.unmanagedUsers,
-        fileCount: config.fileCount,
-        passwordPositions: [...config.passwordPositions],
-      };
-      await writeCache(io.cwd, 'config', key, cached);
+      const cached = toCachedConfig(config, shown);
+      if (cached) await writeCache(io.cwd, 'config', key, cached);
     }
     return { config, key };
   });
