@@ -5,6 +5,9 @@
  * - {@link ConfigError}: a UserError carrying every positioned diagnostic found in the configuration at once.
  * - {@link InternalError}: a bug in roster. Shown with its cause so it can be reported.
  */
+import { escapeText } from './render/escape.ts';
+
+export { escapeText };
 
 /** A position in a configuration file, 1-based. */
 export interface SourcePosition {
@@ -78,14 +81,9 @@ export function formatDiagnostic(d: Diagnostic): string {
   return [head, ...related].join('\n');
 }
 
-// Control characters, line and paragraph separators, and bidirectional overrides: in a message that quotes a
-// file's text, they could break the line, forge CI log commands or reorder what a reviewer reads.
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-
-/** `text` with every control, separator and bidirectional-override character written as a `\u{…}` escape. */
-function visible(text: string): string {
-  return text.replace(INVISIBLE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
-}
+// A message quotes a file's or the database's text: escaped by the one rule of every output (render/escape.ts), so it
+// cannot break the line, forge CI log commands or reorder what a reviewer reads.
+const visible = escapeText;
 
 /** `file:line:col`. */
 export function formatPosition(p: SourcePosition): string {

@@ -1,5 +1,6 @@
 /** Drift reports for people (text), for machines (JSON, schema/drift.schema.json) and for pull requests (Markdown). */
 import type { DriftItem, DriftKind, DriftReport } from '../drift/types.ts';
+import { escapeJson, escapeStrings } from './escape.ts';
 import { cell, code, MarkdownBudget } from './markdown.ts';
 import { PLAIN, type Style } from './style.ts';
 
@@ -30,12 +31,15 @@ function when(item: DriftItem): string {
 }
 
 function value(v: unknown): string {
+/** A value for text and Markdown: its strings shown as they are (callers escape them), in quotes; lists in brackets. */
   if (v === null || v === undefined) return '(none)';
-  return Array.isArray(v) ? `[${v.join(', ')}]` : JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.join(', ')}]`;
+  return typeof v === 'string' ? `"${v}"` : JSON.stringify(v);
 }
 
-/** Renders a drift report as text. Pure. */
-export function renderDriftText(report: DriftReport, style: Style = PLAIN): string {
+/** Renders a drift report as text. Pure. Every string from files or the database is escaped (render/escape.ts). */
+export function renderDriftText(input: DriftReport, style: Style = PLAIN): string {
+  const report = escapeStrings(input);
   const lines = [style.bold(`roster drift for organization ${report.organization}`), style.dim(lastApplyLine(report)), ''];
   if (report.items.length === 0) {
     lines.push('No drift. The database matches the configuration.');
@@ -58,7 +62,7 @@ export function renderDriftText(report: DriftReport, style: Style = PLAIN): stri
 
 /** Renders a drift report as JSON. Pure. */
 export function renderDriftJson(report: DriftReport): string {
-  return JSON.stringify(report, null, 2) + '\n';
+  return escapeJson(JSON.stringify(report, null, 2)) + '\n';
 }
 
 /** Renders a drift report as Markdown: a summary table first, details after, below the comment size limit. Pure. */

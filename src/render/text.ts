@@ -5,6 +5,7 @@
  */
 import { describeMaxDeactivations } from '../plan/guards.ts';
 import type { Change, FieldChange, PasswordSource, Plan, PlanSummary } from '../plan/types.ts';
+import { escapeStrings } from './escape.ts';
 import { PLAIN, type Style } from './style.ts';
 
 const SECTIONS: readonly { type: Change['type']; title: string }[] = [
@@ -18,7 +19,9 @@ const SECTIONS: readonly { type: Change['type']; title: string }[] = [
 const IGNORED_SHOWN = 20;
 
 /** Renders `plan` as text. Pure: the same plan and style always give the same string. */
-export function renderPlanText(plan: Plan, style: Style = PLAIN): string {
+export function renderPlanText(input: Plan, style: Style = PLAIN): string {
+  // Keys and values from files and from the database alike, escaped by the one rule of every output format.
+  const plan = escapeStrings(input);
   const lines: string[] = [];
   lines.push(style.bold(`roster plan for organization ${plan.organization}`));
   lines.push(
@@ -126,5 +129,5 @@ function listDelta(field: FieldChange<unknown>): string {
 function formatValue(value: unknown): string {
   if (value === null || value === undefined) return '(none)';
   if (Array.isArray(value)) return `[${value.join(', ')}]`;
-  return JSON.stringify(value);
+  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
 }
