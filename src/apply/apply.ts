@@ -5,6 +5,7 @@
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { PlanRejectedError, RosterError, UserError } from '../errors.ts';
 import { isConnectionLost, sqlState } from '../db/failures.ts';
+import { recordApply } from '../db/audit.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { sql } from '../db/sql.ts';
 import type { Change, Plan, PlanSummary } from '../plan/types.ts';
@@ -129,13 +130,7 @@ async function lockOrganization(tx: DatabaseTransactionConnection, organization:
 async function writeAudit(tx: DatabaseTransactionConnection, organizationId: number, plan: Plan, audit: AuditContext): Promise<number> {
   // One JSON value for all changes: a single parameter, however many there are.
   const changes = JSON.stringify(plan.changes.map(auditEntry));
-  return Number(
-    await tx.oneFirst(sql.unsafe`
-      insert into audit_applies (organization_id, actor, git_commit, config_hash, roster_version, summary, changes)
-      values (${organizationId}, ${audit.actor}, ${audit.gitCommit}, ${audit.configHash}, ${audit.rosterVersion},
-              ${sql.jsonb(plan.summary as never)}, ${changes}::json)
-      returning id`),
-  );
+  return recordApply(tx, { organizationId, ...audit, summary: plan.summary, changesJson: changes });
 }
 
 /**

@@ -248,12 +248,22 @@ async function applyUsers(
              company_id = case when v.company is null then u.company_id
                           else (select c.id from companies c where c.organization_id = ${organizationId} and c.key = v.company) end,
              password_reset_id = coalesce(v.reset_id, u.password_reset_id),
-             password_hash = case when v.reset_id is null then u.password_hash else v.password_hash end,
              updated_at = now()
         from ${sql.unnest(rows, ['int8', 'text', 'text', 'text', 'text', 'text', 'text', 'text'])}
              as v (id, email, first_name, last_name, role, company, reset_id, password_hash)
        where u.id = v.id`);
     expectRows(result.rowCount, fieldEdits.length, 'update users');
+    // Password resets in a statement of their own that never reads a hash: the role roster runs as may write
+    // password_hash, never read it (src/db/grants.ts).
+    const resets = fieldEdits.filter((c) => c.fields.resetPassword !== undefined && c.fields.resetPassword.after !== null);
+    if (resets.length > 0) {
+      const hashes = resets.map((c) => [idOf(c), passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)]);
+      const reset = await tx.query(sql.unsafe`
+        update users u set password_hash = v.password_hash, updated_at = now()
+          from ${sql.unnest(hashes, ['int8', 'text'])} as v (id, password_hash)
+         where u.id = v.id`);
+      expectRows(reset.rowCount, resets.length, 'reset passwords');
+    }
   }
 
   const byAction = (action: 'deactivate' | 'reactivate') => sql.array(edits.filter((c) => c.action === action).map(idOf), 'int8');

@@ -16,7 +16,7 @@ const USAGE: Record<CommandName, string> = {
   plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   apply:
     'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
-  migrate: 'usage: roster migrate [--grant-to ROLE] [--database-url URL]',
+  migrate: 'usage: roster migrate [--grant-to ROLE [--read-only]] [--database-url URL]',
   drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL]',
   export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL]',
   completion: 'usage: roster completion [bash|zsh|fish]',
@@ -128,12 +128,15 @@ Example:
 
 Creates or upgrades roster's tables. Safe to run any number of times, and by two processes at once.
 Run it as the owner of the schema. With --grant-to ROLE it also gives ROLE exactly what plan, apply, drift and
-export need (read roster's tables, write the rows roster manages, never delete a user, never change the schema),
-so that those commands can run as ROLE.
+export need (read roster's tables except password hashes, write the columns roster manages, add to the audit
+trail only through roster's function, never delete a user, never change the schema), so that those commands can
+run as ROLE. With --read-only as well, ROLE gets exactly what plan, drift and export read and nothing else: give
+it to pull-request and nightly jobs, and keep the writing role for the job that applies.
 
 ${DATABASE_HELP}
 
 Example:
   DATABASE_URL=postgres://owner@db.internal/platform roster migrate --grant-to roster_runner
+  DATABASE_URL=postgres://owner@db.internal/platform roster migrate --grant-to roster_reader --read-only
 `,
 };

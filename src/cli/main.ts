@@ -40,7 +40,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     'git-commit': { type: 'string' },
     'lock-timeout': { type: 'string' },
   },
-  migrate: { ...COMMON, ...DATABASE, 'grant-to': { type: 'string' } },
+  migrate: { ...COMMON, ...DATABASE, 'grant-to': { type: 'string' }, 'read-only': { type: 'boolean' } },
   drift: { ...COMMON, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
   export: {
     ...COMMON,
@@ -141,7 +141,12 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     }
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);
-      return (await import('./commands/migrate.ts')).migrateCommand({ databaseUrl: url, grantTo: values['grant-to'] as string | undefined, io: cliIo });
+      return (await import('./commands/migrate.ts')).migrateCommand({
+        databaseUrl: url,
+        grantTo: values['grant-to'] as string | undefined,
+        readOnly: values['read-only'] === true,
+        io: cliIo,
+      });
     case 'drift': {
       const format = values.format as string;
       if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
