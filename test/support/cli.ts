@@ -4,12 +4,19 @@ import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { stringify } from 'yaml';
 import { main } from '../../src/cli/main.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const BIN = join(REPO_ROOT, 'bin', 'roster.js');
+/** The command line's entry point in the sources (the package's `roster` is its compiled form, dist/cli/bin.js). */
+export const BIN = join(REPO_ROOT, 'src', 'cli', 'bin.ts');
+/**
+ * How a child process runs the sources with no build step: tsx's loader, by absolute URL so that any working
+ * directory (and any user that can read the checkout) works.
+ */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface RunResult {
   readonly code: number;
@@ -52,9 +59,9 @@ export interface RunningRoster {
   readonly done: Promise<RunResult & { signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `roster argv` as a child process through bin/roster.js, with no terminal. */
+/** Starts `roster argv` as a child process running the sources (src/cli/bin.ts through tsx), with no terminal. */
 export function startRoster(argv: string[], options: RunOptions & { uid?: number; gid?: number; timeoutMs?: number } = {}): RunningRoster {
-  const child = spawn(process.execPath, [BIN, ...argv], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, BIN, ...argv], {
     cwd: options.cwd ?? process.cwd(),
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -73,7 +80,7 @@ export function startRoster(argv: string[], options: RunOptions & { uid?: number
   return { child, done };
 }
 
-/** Runs `roster argv` as a child process through bin/roster.js, with no terminal. */
+/** Runs `roster argv` as a child process running the sources, with no terminal. */
 export async function spawnRoster(argv: string[], options: RunOptions & { uid?: number; gid?: number; timeoutMs?: number } = {}): Promise<RunResult> {
   const { code, stdout, stderr } = await startRoster(argv, options).done;
   return { code, stdout, stderr };
