@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
 import { cacheEnabled, configKey, fromCachedConfig, readCache, toCachedConfig, writeCache, type CachedConfig } from '../config/cache.ts';
 import { discoverFiles, displayPath } from '../config/discover.ts';
+import { assertPasswordFilesConfined } from '../config/password-references.ts';
 import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { explainDatabaseFailure } from '../db/failures.ts';
@@ -74,10 +75,10 @@ export async function loadConfiguration(
     if (useCache) {
       const hit = await readCache<CachedConfig>(io.cwd, 'config', key);
       const config = hit && fromCachedConfig(hit, shown);
-      if (config) return { config, key };
+      if (config) return { config: await confinedPasswordFiles(config, paths, io), key };
     }
     const { configFromContents } = await import('../config/load.ts');
-    const config = await configFromContents(files, contents, io.cwd);
+    const config = await confinedPasswordFiles(await configFromContents(files, contents, io.cwd), paths, io);
     if (useCache) {
       const cached = toCachedConfig(config, shown);
       if (cached) await writeCache(io.cwd, 'config', key, cached);
@@ -91,6 +92,12 @@ export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransaction
   return database.pool.transaction(async (tx) => {
     await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
     return read(tx);
+/** `config` once its password files are known to be inside the configuration (config/password-references.ts). */
+async function confinedPasswordFiles(config: DesiredConfig, paths: readonly string[], io: CliIo): Promise<DesiredConfig> {
+  await assertPasswordFilesConfined(config, { paths, cwd: io.cwd, env: io.env });
+  return config;
+}
+
   });
 }
 

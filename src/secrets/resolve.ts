@@ -3,10 +3,12 @@
  * into hashes, at apply time. The plain text exists only in memory, only until it is hashed.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { describeKind } from '../config/password-references.ts';
 import { ConfigError, UserError, type Diagnostic, type SourcePosition } from '../errors.ts';
 import { emailKey } from '../model/state.ts';
 import type { Change, PasswordSource } from '../plan/types.ts';
@@ -82,13 +84,9 @@ async function readSource(
       return { password: value, hash: null };
     }
     case 'file': {
-      let text: string;
-      try {
-        text = await readFile(resolve(options.cwd, source.path), 'utf8');
-      } catch (error) {
-        return { problem: `password file ${source.path} ${of} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
-      }
-      const password = text.replace(/\r?\n$/, '');
+      const read = await readPasswordFile(resolve(options.cwd, source.path));
+      if (typeof read !== 'string') return { problem: `password file ${source.path} ${of} ${read.problem}` };
+      const password = read.replace(/\r?\n$/, '');
       if (password === '' || password.includes('\n')) {
         return { problem: `password file ${source.path} ${of} must hold the password on a single line` };
       }
@@ -110,5 +108,42 @@ async function readSource(
       if (weakness) return { problem: `the password hash of ${user} in ${source.file}: ${weakness}` };
       return { password: null, hash };
     }
+  }
+}
+
+/** The most a password file may hold: a password and a line break, with room to spare. */
+export const PASSWORD_FILE_MAX_BYTES = 4096;
+
+/**
+ * The text of a password file, or what is wrong with it. Opened without blocking (a FIFO never hangs apply) and
+ * checked on the open descriptor, so what is read is what was checked: a regular file of at most
+ * {@link PASSWORD_FILE_MAX_BYTES} bytes of UTF-8 text without NUL. The content never appears in a message.
+ */
+export async function readPasswordFile(path: string): Promise<string | { problem: string }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch (error) {
+    return { problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  try {
+    const stats = await handle.stat();
+    const kind = describeKind(stats);
+    if (kind !== null) return { problem: `is ${kind}, not a regular file; point it at a regular file holding the password` };
+    if (stats.size > PASSWORD_FILE_MAX_BYTES) return { problem: `is larger than ${PASSWORD_FILE_MAX_BYTES} bytes; a password file holds one password on one line` };
+    const buffer = Buffer.alloc(PASSWORD_FILE_MAX_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    if (bytesRead > PASSWORD_FILE_MAX_BYTES) return { problem: `is larger than ${PASSWORD_FILE_MAX_BYTES} bytes; a password file holds one password on one line` };
+    const bytes = buffer.subarray(0, bytesRead);
+    if (bytes.includes(0)) return { problem: 'holds binary data (a NUL byte); a password file holds one password as UTF-8 text' };
+    try {
+      return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    } catch {
+      return { problem: 'is not UTF-8 text; a password file holds one password as UTF-8 text' };
+    }
+  } catch (error) {
+    return { problem: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
+  } finally {
+    await handle.close();
   }
 }
