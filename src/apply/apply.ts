@@ -1,7 +1,9 @@
 /**
  * Applying a plan: one transaction holding the organization's advisory lock from before the state is read until
  * the commit, so what is decided on is what is changed, and two applies to one organization run one after the other.
+ * Nothing in here waits for a person: the caller asks before, and resolves passwords before.
  */
+import { createHash } from 'node:crypto';
 import type { DatabasePool, DatabaseTransactionConnection } from 'slonik';
 import { PlanRejectedError, RosterError, UserError } from '../errors.ts';
 import { isConnectionLost, sqlState } from '../db/failures.ts';
@@ -11,8 +13,14 @@ import { sql } from '../db/sql.ts';
 import type { Change, Plan, PlanSummary } from '../plan/types.ts';
 import { executeChanges } from './execute.ts';
 
-/** First half of every roster advisory lock key ('rost'); the second half is derived from the organization key. */
-export const ADVISORY_LOCK_NAMESPACE = 0x726f7374;
+/**
+ * The organization's advisory lock key: the first 8 bytes of a sha256 of its key, as a signed 64-bit integer for
+ * the one-argument pg_advisory_xact_lock(bigint). (A 32-bit hashtext made organizations such as team-103077 and
+ * team-239063 share a lock.) One-argument locks never meet the two-argument ones migrate takes.
+ */
+export function organizationLockKey(organization: string): bigint {
+  return createHash('sha256').update(`roster organization lock\n${organization}`).digest().readBigInt64BE(0);
+}
 
 export interface AuditContext {
   readonly actor: string;
@@ -41,6 +49,11 @@ export interface ApplyOptions {
   readonly decide: (stored: StoredOrganization | null) => Promise<Decision | null>;
   /** Wraps each database phase (lock, read, execute, audit), for timings. */
   readonly timed?: <T>(phase: string, work: () => Promise<T>) => Promise<T>;
+  /**
+   * Who is applying, shown to another apply that waits for this one's lock: the session's application_name becomes
+   * `roster: apply by <holder> (pid N)` for the transaction, unless the connection string named the session.
+   */
+  readonly holder?: string;
 }
 
 export interface ApplyResult {
@@ -82,7 +95,7 @@ export async function applyWithLock(options: ApplyOptions): Promise<ApplyResult>
   }
 
   async function inTransaction(tx: DatabaseTransactionConnection): Promise<ApplyResult> {
-    await timed('lock', () => lockOrganization(tx, options.organization, options.lockTimeoutMs));
+    await timed('lock', () => lockOrganization(tx, options.organization, options.lockTimeoutMs, options.holder));
     const stored = await timed('read', () => readOrganization(tx, options.organization));
     const decision = await options.decide(stored);
     if (decision === null || decision.plan.changes.length === 0) return { summary: decision?.plan.summary ?? null, auditId: null };
@@ -109,15 +122,40 @@ export function assertApplicable(plan: Plan): void {
   }
 }
 
-async function lockOrganization(tx: DatabaseTransactionConnection, organization: string, timeoutMs: number): Promise<void> {
+/** Longest application_name PostgreSQL keeps (NAMEDATALEN - 1 bytes). */
+const APPLICATION_NAME_BYTES = 63;
+
+/** `roster: apply by <holder> (pid N)`, printable ASCII, cut to what PostgreSQL keeps. */
+function sessionName(holder: string): string {
+  const pid = ` (pid ${process.pid})`;
+  const who = printable(holder).slice(0, APPLICATION_NAME_BYTES - 'roster: apply by '.length - pid.length);
+  return `roster: apply by ${who}${pid}`;
+}
+
+/** Text from another session shown in a message: control and non-ASCII characters become `?`. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, '?');
+}
+
+async function lockOrganization(tx: DatabaseTransactionConnection, organization: string, timeoutMs: number, holder: string | undefined): Promise<void> {
+  if (holder !== undefined) {
+    // Only roster's default name is replaced: a name chosen in the connection string stays, as its owner wants.
+    await tx.query(sql.unsafe`
+      select set_config('application_name', ${sessionName(holder)}, true) where current_setting('application_name') = 'roster'`);
+  }
   await tx.query(sql.unsafe`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`);
+  const key = organizationLockKey(organization);
   try {
-    await tx.query(sql.unsafe`select pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, hashtext(${organization}))`);
+    // In a savepoint, so that the transaction can still ask who holds the lock when the wait times out.
+    await tx.transaction(async (attempt) => {
+      await attempt.query(sql.unsafe`select pg_advisory_xact_lock(${key.toString()}::bigint)`);
+    });
   } catch (error) {
     if (sqlState(error) === '55P03') {
+      const who = await describeLockHolder(tx, key).catch(() => null);
       throw new LockTimeoutError(
-        `another roster apply to organization ${organization} has held its lock for more than ${Math.round(timeoutMs / 1000)}s; ` +
-          'nothing was applied. Wait for it to finish and try again, or raise --lock-timeout.',
+        `another roster apply to organization ${organization} has held its lock for more than ${Math.round(timeoutMs / 1000)}s` +
+          `${who ? ` (${who})` : ''}; nothing was applied. Wait for it to finish and try again, or raise --lock-timeout.`,
         { cause: error },
       );
     }
@@ -125,6 +163,33 @@ async function lockOrganization(tx: DatabaseTransactionConnection, organization:
   }
   // The wait is over: the apply's own statements are not bound by it.
   await tx.query(sql.unsafe`select set_config('lock_timeout', '0', true)`);
+}
+
+/**
+ * Who holds the advisory lock `key`, from pg_locks and pg_stat_activity: the session's name (roster names it after
+ * the actor and process), its server process, user and address, and since when its transaction runs. Fields the
+ * database does not show this role are left out. Null when nobody holds it any more.
+ */
+async function describeLockHolder(tx: DatabaseTransactionConnection, key: bigint): Promise<string | null> {
+  const unsigned = BigInt.asUintN(64, key);
+  const high = (unsigned >> 32n).toString();
+  const low = (unsigned & 0xffffffffn).toString();
+  const row = (await tx.maybeOne(sql.unsafe`
+    select a.pid::int as pid, a.application_name, a.usename::text as usename, host(a.client_addr) as client,
+           to_char(a.xact_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as since
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and l.objsubid = 1
+       and l.database = (select oid from pg_database where datname = current_database())
+       and l.classid::bigint = ${high}::bigint and l.objid::bigint = ${low}::bigint
+     limit 1`)) as { pid: number; application_name: string | null; usename: string | null; client: string | null; since: string | null } | null;
+  if (row === null) return null;
+  const parts = [
+    row.application_name ? `held by "${printable(row.application_name)}"` : 'held by a session',
+    `server process ${row.pid}`,
+    row.usename ? `database user ${printable(row.usename)}${row.client ? ` from ${printable(row.client)}` : ''}` : null,
+    row.since ? `since ${row.since}` : null,
+  ];
+  return parts.filter((part) => part !== null).join(', ');
 }
 
 async function writeAudit(tx: DatabaseTransactionConnection, organizationId: number, plan: Plan, audit: AuditContext): Promise<number> {

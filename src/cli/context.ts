@@ -4,14 +4,46 @@ import { userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { UserError } from '../errors.ts';
 import type { CliIo } from './io.ts';
 
 const run = promisify(execFile);
 
-/** `--database-url`, else `DATABASE_URL`, else null (the embedded database). */
+/**
+ * Which database to use: `--database-url`, else `DATABASE_URL`, else null for the embedded database, which is only
+ * for trying roster on a laptop. Refuses (throws {@link UserError}) rather than guess:
+ * - a blank `--database-url` or `DATABASE_URL` (CI passes an empty string when a secret is missing or not available
+ *   to the workflow, which must never fall back to a throwaway database that reports success);
+ * - no database at all while `CI` is set, unless `--embedded` (ROSTER_EMBEDDED=1, set by main) asks for it;
+ * - `--embedded` together with a connection string.
+ */
 export function databaseUrl(flag: string | undefined, io: CliIo): string | null {
-  const url = flag ?? io.env.DATABASE_URL;
-  return url !== undefined && url !== '' ? url : null;
+  const embedded = io.env.ROSTER_EMBEDDED === '1';
+  if (flag !== undefined && flag.trim() === '') {
+    throw new UserError('--database-url is empty: give a PostgreSQL connection string (postgres://user@host:5432/database), or leave the flag out');
+  }
+  const fromEnv = io.env.DATABASE_URL;
+  if (flag === undefined && fromEnv !== undefined && fromEnv.trim() === '' && !embedded) {
+    throw new UserError(
+      'DATABASE_URL is set but empty: is the secret available to this workflow? Set it to a PostgreSQL connection string, ' +
+        'or unset it (or pass --embedded) to use the embedded database on purpose',
+    );
+  }
+  const url = flag ?? (fromEnv !== undefined && fromEnv.trim() !== '' ? fromEnv : undefined);
+  if (embedded) {
+    if (url !== undefined) {
+      throw new UserError(`--embedded uses the embedded database, but ${flag !== undefined ? '--database-url' : 'DATABASE_URL'} names another: choose one`);
+    }
+    return null;
+  }
+  if (url === undefined && io.env.CI !== undefined && io.env.CI !== '') {
+    throw new UserError(
+      'no database given (--database-url or DATABASE_URL), and CI is set: roster does not use its embedded database in CI, ' +
+        'where it would report success against a throwaway database. Set DATABASE_URL to the database to manage, ' +
+        'or pass --embedded to use the embedded one on purpose',
+    );
+  }
+  return url ?? null;
 }
 
 /** `--actor`, else ROSTER_ACTOR, else the operating-system user. */

@@ -1,7 +1,7 @@
 /** Help texts, one per command, each with an example. */
 import { PERMISSIONS } from '../model/permissions.ts';
 
-export type CommandName = 'validate' | 'plan' | 'apply' | 'migrate' | 'drift' | 'export' | 'completion';
+export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion';
 
 const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; if neither is set,
                        an embedded PostgreSQL kept in ./.roster/)`;
@@ -15,10 +15,11 @@ const USAGE: Record<CommandName, string> = {
   validate: 'usage: roster validate [PATH...]',
   plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   apply:
-    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
+    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
   migrate: 'usage: roster migrate [--grant-to ROLE [--read-only]] [--database-url URL]',
   drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL]',
   export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL]',
+  show: 'usage: roster show PLAN.json [--format text|json|markdown]',
   completion: 'usage: roster completion [bash|zsh|fish]',
 };
 
@@ -35,6 +36,7 @@ Commands:
   validate   check the YAML files offline; every problem with file:line:col
   plan       show what apply would change
   apply      make the database match the files, in one transaction
+  show       check a plan file and print it
   drift      report what changed in the database outside the files (--write accepts it into them)
   export     write the organization in the database as YAML files, to adopt roster
   migrate    create or upgrade roster's tables in the database
@@ -62,6 +64,7 @@ Changes nothing. Exit 1 when the plan breaks a guard rail or cannot be applied.
   --format FORMAT      text for people (default), json for machines (schema/plan.schema.json),
                        markdown for pull-request comments (sensitive changes first, below 60,000 characters)
   --out FILE           also write a plan file, to apply exactly this plan later: roster apply FILE
+                       (bound to the files, organization and database; with $ROSTER_PLAN_KEY, an HMAC)
   --detailed-exitcode  exit 2 when there are changes, 0 when there are none
 ${GUARD_HELP}
 ${DATABASE_HELP}
@@ -71,12 +74,17 @@ Example:
 `,
   apply: `${USAGE.apply}
 
-Shows the plan, asks for confirmation, and applies it in one transaction, holding the organization's lock
-from reading the database to committing. Users missing from the files are deactivated, never deleted.
-Given a plan file (from plan --out), applies exactly that plan, and refuses it if a row it changes moved since.
-Without a terminal, --yes is required.
+Shows the plan and asks for confirmation (no lock is held while you read), then takes the organization's
+lock, checks that no row the plan changes moved meanwhile (else shows the new plan and asks again), and
+applies it in one transaction. With --yes it plans under the lock instead. Users missing from the files are
+deactivated, never deleted. Without a terminal, --yes is required.
+Given a plan file (from plan --out), applies exactly that plan without asking: it must have been made from
+the same configuration files as found here, for this organization and database, and the files must still
+plan exactly its changes; it is refused if a row it changes moved since. A plan already applied is reported
+as such (exit 0). With $ROSTER_PLAN_KEY set (the same key as the plan job), the file's MAC is checked.
 
   --plan FILE          apply this plan file (a single PATH ending in .json means the same)
+  --ignore-files       apply the plan file without its configuration files (needs $ROSTER_PLAN_KEY)
   -y, --yes            apply without asking (for CI, after the plan was reviewed)
   --actor NAME         who applies, for the audit trail (default: $ROSTER_ACTOR, else the OS user)
   --git-commit SHA     the configuration's commit, for the audit trail (default: $GITHUB_SHA, else git)
@@ -86,7 +94,7 @@ ${DATABASE_HELP}
 
 Examples:
   JANE_INITIAL_PASSWORD=… roster apply examples/acme --yes --actor "$GIT_AUTHOR_EMAIL"
-  roster apply plan.json --yes
+  ROSTER_PLAN_KEY=… roster apply plan.json
 `,
   drift: `${USAGE.drift}
 
@@ -116,6 +124,17 @@ ${DATABASE_HELP}
 
 Example:
   roster export --out org/ --users-by-company
+`,
+  show: `${USAGE.show}
+
+Checks a plan file written by plan --out (its checksum, or its MAC with $ROSTER_PLAN_KEY) and prints it
+with the same renderers as plan; says on stderr whether the configuration files here are those it was made
+from. Needs no database. Exit 0 when the file is intact, 1 otherwise.
+
+  --format FORMAT      text (default), json or markdown
+
+Example:
+  ROSTER_PLAN_KEY=… roster show plan.json --format markdown
 `,
   completion: `${USAGE.completion}
 

@@ -39,7 +39,9 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     actor: { type: 'string' },
     'git-commit': { type: 'string' },
     'lock-timeout': { type: 'string' },
+    'ignore-files': { type: 'boolean' },
   },
+  show: { ...COMMON, format: { type: 'string', default: 'text' } },
   migrate: { ...COMMON, ...DATABASE, 'grant-to': { type: 'string' }, 'read-only': { type: 'boolean' } },
   drift: { ...COMMON, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
   export: {
@@ -126,10 +128,14 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
       if (planFile !== undefined && paths.length > 0 && paths[0] !== planFile) {
         throw new UserError(`apply takes either configuration paths or a plan file, not both\n${usageOf('apply')}`);
       }
+      if (planFile === undefined && values['ignore-files'] === true) {
+        throw new UserError(`--ignore-files applies to a plan file only\n${usageOf('apply')}`);
+      }
       const { applyCommand } = await import('./commands/apply.ts');
       return applyCommand({
         paths: planFile === undefined ? paths : [],
         planFile,
+        ignoreFiles: values['ignore-files'] === true,
         limits: limits(),
         lockTimeoutMs: lockTimeoutMs(values['lock-timeout'] as string | undefined),
         databaseUrl: url,
@@ -138,6 +144,13 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         gitCommit: values['git-commit'] as string | undefined,
         io: cliIo,
       });
+    }
+    case 'show': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      if (paths.length !== 1) throw new UserError(`show takes one plan file\n${usageOf('show')}`);
+      const { showCommand } = await import('./commands/show.ts');
+      return showCommand({ planFile: paths[0]!, format, io: cliIo });
     }
     case 'migrate':
       if (paths.length > 0) throw new UserError(`migrate takes no paths\n${usageOf('migrate')}`);

@@ -48,6 +48,11 @@ export interface UserSpec {
   readonly initialPassword: PasswordReference | null;
   /** The rotation id of the last password reset (actual), or the one asked for (desired); null for none. */
   readonly resetPassword: string | null;
+  /**
+   * Actual state: whether the stored user has a password (and so can log in). Absent when unknown (desired state,
+   * states built in memory), which the lockout guard treats as able to log in.
+   */
+  readonly hasPassword?: boolean;
 }
 
 export interface OrgState {

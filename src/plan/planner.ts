@@ -21,6 +21,7 @@ import type {
 } from './types.ts';
 import { PLAN_FORMAT_VERSION } from './types.ts';
 import { checkGuards, DEFAULT_LIMITS } from './guards.ts';
+import { renameHints } from './hints.ts';
 import { findSensitiveChanges } from './sensitive.ts';
 import { simulate } from './simulate.ts';
 
@@ -54,7 +55,8 @@ export function plan(input: PlanInput): Plan {
   const desired = normalizeState(input.desired);
   const actual = input.actual === null ? null : normalizeState(input.actual);
   const unmanagedUsers = input.options?.unmanagedUsers ?? 'deactivate';
-  const limits = input.options?.limits ?? DEFAULT_LIMITS;
+  // Limits from older callers (or plan files) may lack newer guards: those keep their defaults.
+  const limits = { ...DEFAULT_LIMITS, ...input.options?.limits };
 
   const organization = planOrganization(desired, actual);
   const companies = diffByKey(desired.companies, actual?.companies ?? [], companyChange);
@@ -89,6 +91,7 @@ export function plan(input: PlanInput): Plan {
             .sort(compareStrings)
         : [],
     sensitive: findSensitiveChanges(changes, after),
+    hints: renameHints(users, unmanaged, unmanagedUsers),
     problems,
     guards: { limits, violations: checkGuards({ changes, before: actual, after, limits }) },
     summary: summarize(changes),

@@ -155,16 +155,29 @@ export interface Plan {
   readonly summary: PlanSummary;
 }
 
+/** One configuration file a saved plan was made from: its path as shown (relative to the working directory when below it) and the sha256 of its bytes. */
+export interface ConfigFileDigest {
+  readonly path: string;
+  readonly sha256: string;
+}
+
 /** A plan written to a file by `plan --out`, to be applied later exactly as reviewed. */
 export interface SavedPlan extends Plan {
   /** The identity of the database the plan was computed against (roster_database.id). */
   readonly database: string;
   /** Digest of the configuration's normal form. */
   readonly configHash: string;
+  /** The configuration paths the plan was made from, as given (relative to the working directory): apply finds the files the same way. */
+  readonly configPaths: readonly string[];
+  /** Every configuration file found there, with the digest of its bytes: apply refuses when the files differ. */
+  readonly configFiles: readonly ConfigFileDigest[];
   /** When and by which roster it was made. */
   readonly createdAt: string;
   readonly rosterVersion: string;
-  /** sha256 over the rest of the document: a corrupted or edited file is refused. */
+  /**
+   * Over the rest of the document, in canonical JSON: `hmac-sha256:…` keyed by ROSTER_PLAN_KEY when it was set,
+   * else `sha256:…`, which catches corruption but anyone can recompute.
+   */
   readonly checksum: string;
 }
 

@@ -7,7 +7,8 @@ import { cacheEnabled, readCache, writeCache } from '../../config/cache.ts';
 import { readFingerprint } from '../../db/fingerprint.ts';
 import { readDatabaseId, type StoredOrganization } from '../../db/read-state.ts';
 import { plan as computePlan } from '../../plan/planner.ts';
-import { stampVersions, toSavedPlan } from '../../plan/saved-plan.ts';
+import { readPlanKey, stampVersions, toSavedPlan, versionStamp } from '../../plan/saved-plan.ts';
+import { digestConfigFiles, recordedPaths } from '../config-files.ts';
 import type { GuardLimits, Plan } from '../../plan/types.ts';
 import { renderPlanJson } from '../../render/json.ts';
 import { chooseStyle } from '../../render/style.ts';
@@ -37,6 +38,8 @@ export interface PlanCommandOptions {
  */
 export async function planCommand(options: PlanCommandOptions): Promise<number> {
   const { io } = options;
+  // A bad ROSTER_PLAN_KEY stops a plan that would be saved before any work.
+  if (options.out !== undefined) readPlanKey(io.env);
   const { config, key: configKey } = await loadConfiguration(options.paths, io);
   return usingDatabase({ databaseUrl: options.databaseUrl, io, writes: false }, async (database) => {
     const key = config.state.organization.key;
@@ -65,12 +68,22 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
     await phase(io, 'render', async () => io.stdout.write(rendered[options.format]()));
     await appendStepSummary(io, renderPlanMarkdown(plan));
     if (options.out !== undefined) {
-      const saved = toSavedPlan(stampVersions(plan, stored?.versions ?? new Map()), {
-        database: await readDatabaseId(database.pool),
-        configHash: configHash(config.state),
-        createdAt: new Date().toISOString(),
-        rosterVersion: ROSTER_VERSION,
-      });
+      // Bound to the organization, the database and the files, and authenticated when ROSTER_PLAN_KEY is set.
+      const planKey = readPlanKey(io.env);
+      const databaseId = await readDatabaseId(database.pool);
+      const configPaths = recordedPaths(options.paths, io.cwd);
+      const saved = toSavedPlan(
+        stampVersions(plan, stored?.versions ?? new Map(), versionStamp(planKey, databaseId)),
+        {
+          database: databaseId,
+          configHash: configHash(config.state),
+          configPaths,
+          configFiles: await digestConfigFiles(configPaths, io.cwd),
+          createdAt: new Date().toISOString(),
+          rosterVersion: ROSTER_VERSION,
+        },
+        planKey,
+      );
       try {
         await writeFile(resolve(io.cwd, options.out), renderPlanJson(saved));
       } catch (error) {
