@@ -3,22 +3,28 @@ import { PERMISSIONS } from '../model/permissions.ts';
 
 export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion';
 
-const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; if neither is set,
-                       an embedded PostgreSQL kept in ./.roster/)`;
+const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; an empty value is an error;
+                       if neither is set, an embedded PostgreSQL kept in ./.roster/, never when $CI is set)
+  --embedded           use the embedded PostgreSQL on purpose, also in CI (or ROSTER_EMBEDDED=1)`;
 
 const GUARD_HELP = `  --max-deactivations N|P%
-                       allow deactivating more than the default (more than 5 users and more than 25%
-                       of the active ones is refused)
-  --min-admins N       fewest active users holding manage_users the plan may leave (default 1)`;
+                       most users the plan may deactivate or take a permission from (a role losing a
+                       permission counts its holders); by default more than 5 users and either more than
+                       25% of the active ones or more than 100 is refused
+  --max-reassignments N|P%
+                       most active users the plan may move to another role or company; by default more
+                       than 100 users and more than 25% of the active ones is refused
+  --min-admins N       fewest active users who can log in (with a password) and hold manage_users the
+                       plan may leave (default 1)`;
 
 const USAGE: Record<CommandName, string> = {
   validate: 'usage: roster validate [PATH...]',
-  plan: 'usage: roster plan [PATH...] [--format text|json] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
+  plan: 'usage: roster plan [PATH...] [--format text|json|markdown] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
   apply:
-    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--min-admins N] [--database-url URL]',
-  migrate: 'usage: roster migrate [--grant-to ROLE [--read-only]] [--database-url URL]',
-  drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL]',
-  export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL]',
+    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
+  migrate: 'usage: roster migrate [--grant-to ROLE [--read-only]] [--database-url URL | --embedded]',
+  drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL | --embedded]',
+  export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL | --embedded]',
   show: 'usage: roster show PLAN.json [--format text|json|markdown]',
   completion: 'usage: roster completion [bash|zsh|fish]',
 };

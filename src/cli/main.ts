@@ -7,6 +7,7 @@ import { ConfigError, formatDiagnostic, RosterError, UserError } from '../errors
 import { rootMessage } from '../db/redact.ts';
 import { ROSTER_VERSION } from '../version.ts';
 import type { PlanFormat } from './commands/plan.ts';
+import { databaseUrl } from './context.ts';
 import { errorAnnotations, inGitHubActions } from './github.ts';
 import { HELP, usageOf, type CommandName } from './help.ts';
 import { guardLimits, lockTimeoutMs } from './limits.ts';
@@ -16,8 +17,8 @@ import type { CliIo } from './io.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-const DATABASE: Options = { 'database-url': { type: 'string' } };
-const GUARDS: Options = { 'max-deactivations': { type: 'string' }, 'min-admins': { type: 'string' } };
+const DATABASE: Options = { 'database-url': { type: 'string' }, embedded: { type: 'boolean' } };
+const GUARDS: Options = { 'max-deactivations': { type: 'string' }, 'max-reassignments': { type: 'string' }, 'min-admins': { type: 'string' } };
 const COMMON: Options = { help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } };
 
 const COMMAND_OPTIONS: Record<CommandName, Options> = {
@@ -97,10 +98,21 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP[command]);
     return 0;
   }
-  const cliIo = values['no-color'] ? { ...io, env: { ...io.env, NO_COLOR: '1' } } : io;
+  const flagEnv = {
+    ...(values['no-color'] ? { NO_COLOR: '1' } : {}),
+    ...(values.embedded ? { ROSTER_EMBEDDED: '1' } : {}),
+  };
+  const cliIo = Object.keys(flagEnv).length > 0 ? { ...io, env: { ...io.env, ...flagEnv } } : io;
   const paths = parsed.positionals;
   const url = values['database-url'] as string | undefined;
-  const limits = () => guardLimits({ maxDeactivations: values['max-deactivations'] as string | undefined, minAdmins: values['min-admins'] as string | undefined });
+  // Which database, decided before any work: an empty DATABASE_URL in CI must stop roster before it reads a file.
+  if (Object.hasOwn(COMMAND_OPTIONS[command], 'database-url')) databaseUrl(url, cliIo);
+  const limits = () =>
+    guardLimits({
+      maxDeactivations: values['max-deactivations'] as string | undefined,
+      maxReassignments: values['max-reassignments'] as string | undefined,
+      minAdmins: values['min-admins'] as string | undefined,
+    });
   switch (command) {
     // Each command is loaded when it runs, so a command pays only for the libraries it uses.
     case 'validate': {
@@ -197,7 +209,7 @@ function reportError(error: unknown, io: CliIo): number {
     const all = error.diagnostics;
     // A broken generated file can hold hundreds of thousands of problems: the first ones are what to fix.
     const shown = all.slice(0, DIAGNOSTICS_SHOWN);
-    if (inGitHubActions(io)) io.stdout.write(errorAnnotations(shown.slice(0, ANNOTATIONS_SHOWN)));
+    if (inGitHubActions(io)) io.stdout.write(errorAnnotations(shown.slice(0, ANNOTATIONS_SHOWN), { cwd: io.cwd, env: io.env }));
     io.stderr.write(shown.map((diagnostic) => `${formatDiagnostic(diagnostic)}\n`).join(''));
     if (all.length > shown.length) io.stderr.write(`… and ${all.length - shown.length} more problems not shown; fix the ones above first.\n`);
     io.stderr.write(`\n${all.length} problem${all.length === 1 ? '' : 's'} found; nothing was changed.\n`);

@@ -115,22 +115,40 @@ export interface SensitiveChange {
   readonly message: string;
 }
 
+/** A limit on how many users one plan may affect: a count, a percentage of active users, or the default rule. */
+export type UserLimit = { readonly count: number } | { readonly percent: number } | 'default';
+
 /** The limits guard rails enforce. */
 export interface GuardLimits {
-  /** Most users one plan may deactivate: a count, a percentage of active users, or the default rule. */
-  readonly maxDeactivations: { readonly count: number } | { readonly percent: number } | 'default';
-  /** Fewest active users holding manage_users the organization may be left with. */
+  /** Most users one plan may deactivate or take permissions from (a role losing a permission counts its holders). */
+  readonly maxDeactivations: UserLimit;
+  /** Most active users one plan may move to another role or company. */
+  readonly maxReassignments: UserLimit;
+  /** Fewest active users who can log in and hold manage_users the organization may be left with. */
   readonly minAdmins: number;
 }
 
 /** A guard rail the plan breaks; apply refuses while any stands. */
 export interface GuardViolation {
-  readonly guard: 'mass-deactivation' | 'lockout';
+  readonly guard: 'mass-deactivation' | 'mass-reassignment' | 'lockout';
   readonly message: string;
   /** The users concerned (all of them for deactivations). */
   readonly users: readonly string[];
   /** The flag that overrides the guard, for the message and for tools. */
   readonly override: string;
+}
+
+/**
+ * Advice for people, never acted on: a deactivation and a creation that look like one person renamed
+ * (same first and last name, or the same local part of the email), which `formerEmails` would keep as one account.
+ */
+export interface PlanHint {
+  readonly kind: 'possible-rename';
+  /** The stored user the plan deactivates (or leaves alone, with unmanagedUsers `ignore`). */
+  readonly from: string;
+  /** The user the plan creates. */
+  readonly to: string;
+  readonly message: string;
 }
 
 export interface PlanSummary {
@@ -144,12 +162,19 @@ export interface PlanSummary {
 export interface Plan {
   readonly formatVersion: typeof PLAN_FORMAT_VERSION;
   readonly organization: string;
+  /**
+   * The database the plan was made against, for reviewers: `host:port/database` or `embedded (.roster/pgdata)`,
+   * never a credential. Filled by the plan command (the planner does no I/O); absent from plans made in memory.
+   */
+  readonly databaseTarget?: string;
   /** What happens to users in the database but in no file. */
   readonly unmanagedUsers: 'deactivate' | 'ignore';
   readonly changes: readonly Change[];
   /** With unmanagedUsers `ignore`: active users in the database but in no file, left as they are. */
   readonly ignoredUsers: readonly string[];
   readonly sensitive: readonly SensitiveChange[];
+  /** Advice such as possible renames; nothing in it blocks the plan. */
+  readonly hints: readonly PlanHint[];
   readonly problems: readonly PlanProblem[];
   readonly guards: { readonly limits: GuardLimits; readonly violations: readonly GuardViolation[] };
   readonly summary: PlanSummary;
@@ -184,4 +209,10 @@ export interface SavedPlan extends Plan {
 /** The email a user change finds its row by: the stored email (before a rename), else the key. */
 export function storedEmail(change: Extract<UserChange, { action: 'update' | 'deactivate' | 'reactivate' }>): string {
   return change.fields.email?.before ?? change.key;
+}
+
+/** `plan` stating the database it was made against, placed after the organization for readers of the JSON. Pure. */
+export function withDatabaseTarget(plan: Plan, databaseTarget: string): Plan {
+  const { formatVersion, organization, databaseTarget: _previous, ...rest } = plan;
+  return { formatVersion, organization, databaseTarget, ...rest };
 }

@@ -1,16 +1,44 @@
 /** Markdown for pull-request comments and job summaries, which code hosts cap at 65,536 characters. */
+import { escapeText } from './escape.ts';
 
-/** Where output stops, leaving room for the closing line: safely below the 65,536 limit. */
+/**
+ * Output stays strictly below this many characters and UTF-8 bytes (hosts count one or the other), leaving room
+ * below the 65,536 cap for what a CI step adds around the comment.
+ */
 export const MARKDOWN_LIMIT = 60_000;
 
-/** Text safe inside a table cell: pipes escaped, line breaks flattened, Markdown emphasis neutralised. */
-export function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[*_`<>[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+/** The size that counts against {@link MARKDOWN_LIMIT}: UTF-8 bytes, never fewer than JavaScript's UTF-16 length. */
+export function markdownSize(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
 }
 
-/** Inline code, for keys and values (backticks inside are replaced so the span cannot break). */
+// Characters with a meaning in Markdown (emphasis, code, links, HTML tags and entities, strikethrough, table pipes):
+// each is escaped with a backslash, which CommonMark allows for any ASCII punctuation.
+const MARKDOWN_SPECIAL = /[\\|*_`<>[\]~&!]/g;
+// @mentions and #references (or headings) only where a word starts: `ci@acme.com` stays as it is.
+const WORD_START_SPECIAL = /(^|[^\p{L}\p{N}_])([@#])/gu;
+
+/**
+ * Text safe inside a table cell or a list item: unsafe characters as `\u{…}` escapes (the rule of every output
+ * format, so no raw CR, ESC or bidirectional override reaches a comment or a log), Markdown neutralised, and no
+ * @mention or #reference that would notify people or link issues.
+ */
+export function cell(text: string): string {
+  return escapeText(text)
+    .replace(MARKDOWN_SPECIAL, (c) => `\\${c}`)
+    .replace(WORD_START_SPECIAL, (_, before: string, c: string) => `${before}\\${c}`);
+}
+
+/**
+ * Inline code, for keys and values: shown exactly (unsafe characters escaped), fenced with more backticks than the
+ * text holds in a row, pipes escaped for the table cells it stands in.
+ */
 export function code(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')}\``;
+  const safe = escapeText(text).replace(/\|/g, '\\|');
+  const longestRun = Math.max(0, ...(safe.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longestRun + 1);
+  const pad = safe.startsWith('`') || safe.endsWith('`') || (safe.startsWith(' ') && safe.endsWith(' ') && safe.trim() !== '') ? ' ' : '';
+  return `${fence}${pad}${safe}${pad}${fence}`;
 }
 
 /**
@@ -27,13 +55,14 @@ export class MarkdownBudget {
 
   /** Adds `text` if it fits (always, when `essential`); otherwise counts its `items` as not shown. */
   add(text: string, items = 0, essential = false): void {
-    if (!essential && (this.full || this.length + text.length > this.limit)) {
+    const size = markdownSize(text);
+    if (!essential && (this.full || this.length + size > this.limit)) {
       this.full = true;
       this.omitted += items;
       return;
     }
     this.parts.push(text);
-    this.length += text.length;
+    this.length += size;
   }
 
   /** The Markdown, ending with `moreLine(n)` when n items were left out. */

@@ -3,7 +3,7 @@
  * `-` deactivate or delete, `^` reactivate, every changed field as `before → after`, passwords only as
  * `(sensitive)`, what blocks the plan, and a summary line last.
  */
-import { describeMaxDeactivations } from '../plan/guards.ts';
+import { describeMaxDeactivations, describeMaxReassignments } from '../plan/guards.ts';
 import type { Change, FieldChange, PasswordSource, Plan, PlanSummary } from '../plan/types.ts';
 import { escapeStrings } from './escape.ts';
 import { PLAIN, type Style } from './style.ts';
@@ -23,11 +23,14 @@ export function renderPlanText(input: Plan, style: Style = PLAIN): string {
   // Keys and values from files and from the database alike, escaped by the one rule of every output format.
   const plan = escapeStrings(input);
   const lines: string[] = [];
+  const limits = plan.guards.limits;
   lines.push(style.bold(`roster plan for organization ${plan.organization}`));
+  if (plan.databaseTarget !== undefined) lines.push(style.dim(`Database: ${plan.databaseTarget}.`));
   lines.push(
+    style.dim(`Users in the database but in no file are ${plan.unmanagedUsers === 'deactivate' ? 'deactivated' : 'ignored (unmanagedUsers: ignore)'}.`),
     style.dim(
-      `Users in the database but in no file are ${plan.unmanagedUsers === 'deactivate' ? 'deactivated' : 'ignored (unmanagedUsers: ignore)'}. ` +
-        `Guard rails: max deactivations ${describeMaxDeactivations(plan.guards.limits.maxDeactivations)}, min admins ${plan.guards.limits.minAdmins}.`,
+      `Guard rails: max deactivations ${describeMaxDeactivations(limits.maxDeactivations)}, ` +
+        `max reassignments ${describeMaxReassignments(limits.maxReassignments)}, min admins who can log in ${limits.minAdmins}.`,
     ),
     '',
   );
@@ -51,6 +54,12 @@ export function renderPlanText(input: Plan, style: Style = PLAIN): string {
     const more = plan.ignoredUsers.length - shown.length;
     lines.push(style.bold(`Not in the configuration, left as they are (${plan.ignoredUsers.length})`));
     lines.push(`  ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''}`, '');
+  }
+  const hints = plan.hints ?? [];
+  if (hints.length > 0) {
+    lines.push(style.cyan(style.bold(`Looks like a rename (${hints.length})`)));
+    for (const hint of hints) lines.push(`  ${style.cyan('?')} ${hint.message}`);
+    lines.push('');
   }
   const blockers = [...plan.problems.map((p) => p.message), ...plan.guards.violations.map((v) => v.message)];
   if (blockers.length > 0) {

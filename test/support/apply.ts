@@ -8,7 +8,7 @@ import type { Plan } from '../../src/plan/types.ts';
 export const TEST_AUDIT = { actor: 'test', gitCommit: null, configHash: 'sha256:test', rosterVersion: 'test' };
 
 /** Guard rails off: for tests about something else, with small organizations that have no administrator. */
-export const NO_GUARDS = { maxDeactivations: { percent: 100 }, minAdmins: 0 } as const;
+export const NO_GUARDS = { maxDeactivations: { percent: 100 }, maxReassignments: { percent: 100 }, minAdmins: 0 } as const;
 
 /** Plans `desired` against the locked state and applies it. `tamper` may alter the plan or hashes first. */
 export function applyState(

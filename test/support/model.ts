@@ -23,11 +23,11 @@ export function expectedState(desired: OrgState, actual: OrgState | null, unmana
   return comparable({ ...desired, users: [...users, ...unmanaged] });
 }
 
-/** The normal form without what the database does not store (former emails, password references). */
+/** The normal form without what the database does not store (former emails, password references) or the files do not say (whether a password is set). */
 export function comparable(state: OrgState): OrgState {
   const normal = normalizeState(state);
   return {
     ...normal,
-    users: normal.users.map((u) => ({ ...u, email: emailKey(u.email), formerEmails: [], initialPassword: null })),
+    users: normal.users.map(({ hasPassword: _hasPassword, ...u }) => ({ ...u, email: emailKey(u.email), formerEmails: [], initialPassword: null })),
   };
 }

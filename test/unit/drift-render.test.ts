@@ -3,10 +3,8 @@ import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { detectDrift } from '../../src/drift/detect.ts';
 import { rowId, type OrgState } from '../../src/model/state.ts';
-import { plan } from '../../src/plan/planner.ts';
 import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../src/render/drift.ts';
 import { MARKDOWN_LIMIT } from '../../src/render/markdown.ts';
-import { renderPlanMarkdown } from '../../src/render/plan-markdown.ts';
 import { company, org, role, user } from '../support/builders.ts';
 import { expectGolden } from '../support/golden.ts';
 
@@ -107,26 +105,5 @@ describe('Markdown size cap', () => {
     const omitted = Number(/_(\d+) more items not shown/.exec(markdown)![1]);
     expect(shown).toBeGreaterThan(100);
     expect(shown + omitted).toBe(3000);
-  });
-
-  it('keeps a plan below the limit, sensitive changes first', () => {
-    const big = plan({
-      desired: org({ roles: [role('ops', ['manage_users'])], users: [user('boss@acme.com', { role: 'ops' }), ...many(3000)] }),
-      actual: org({ users: [user('boss@acme.com', { role: 'admin' })] }),
-    });
-    const markdown = renderPlanMarkdown(big);
-    expect(markdown.length).toBeLessThan(65_536);
-    expect(markdown.indexOf('Sensitive changes')).toBeLessThan(markdown.indexOf('| ➕ create |'));
-    const shown = markdown.split('\n').filter((l) => /^\| .+ (create|update|deactivate|reactivate|delete) \|/.test(l)).length;
-    const omitted = Number(/_(\d+) more changes? not shown/.exec(markdown)![1]);
-    expect(shown + omitted).toBe(big.changes.length);
-  });
-
-  it('renders a plan as Markdown (golden)', () => {
-    const small = plan({
-      desired: org({ roles: [role('ops', ['manage_users'])], users: [user('boss@acme.com', { role: 'admin' }), user('a|b@acme.com', { role: 'ops', firstName: 'Pipe | *Star*' })] }),
-      actual: org({ users: [user('boss@acme.com', { role: 'admin' }), user('gone@acme.com')] }),
-    });
-    expectGolden('plan.md', renderPlanMarkdown(small));
   });
 });

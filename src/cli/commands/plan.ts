@@ -9,12 +9,13 @@ import { readDatabaseId, type StoredOrganization } from '../../db/read-state.ts'
 import { plan as computePlan } from '../../plan/planner.ts';
 import { readPlanKey, stampVersions, toSavedPlan, versionStamp } from '../../plan/saved-plan.ts';
 import { digestConfigFiles, recordedPaths } from '../config-files.ts';
-import type { GuardLimits, Plan } from '../../plan/types.ts';
+import { withDatabaseTarget, type GuardLimits, type Plan } from '../../plan/types.ts';
 import { renderPlanJson } from '../../render/json.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText } from '../../render/text.ts';
 import { renderPlanMarkdown } from '../../render/plan-markdown.ts';
-import { appendStepSummary } from '../github.ts';
+import { databaseTarget } from '../../db/target.ts';
+import { appendStepSummary, inGitHubActions, planAnnotations } from '../github.ts';
 import { ROSTER_VERSION } from '../../version.ts';
 import { phase, type CliIo } from '../io.ts';
 import { configHash, loadConfiguration, readSnapshot, usingDatabase } from '../session.ts';
@@ -63,10 +64,12 @@ export async function planCommand(options: PlanCommandOptions): Promise<number> 
       plan = await phase(io, 'plan', async () => computePlan({ desired: config.state, actual: stored?.state ?? null, options: planOptions }));
       if (cacheKey) await writeCache(io.cwd, 'plan', cacheKey, plan);
     }
+    plan = withDatabaseTarget(plan, databaseTarget(database));
     const style = chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env });
     const rendered = { json: () => renderPlanJson(plan), markdown: () => renderPlanMarkdown(plan), text: () => renderPlanText(plan, style) };
     await phase(io, 'render', async () => io.stdout.write(rendered[options.format]()));
     await appendStepSummary(io, renderPlanMarkdown(plan));
+    if (inGitHubActions(io)) io.stderr.write(planAnnotations(plan));
     if (options.out !== undefined) {
       // Bound to the organization, the database and the files, and authenticated when ROSTER_PLAN_KEY is set.
       const planKey = readPlanKey(io.env);
