@@ -4,6 +4,8 @@
  * into BENCHMARKS.md. Each figure is the median of several runs; peak RSS is the maximum over them.
  *
  * Options: --sizes 1000,10000,100000  --million (adds 1,000,000)  --runs N  --no-write
+ *          --startup-only (only the start-up of the installed package, bench/startup.ts)
+ * `npm run bench` builds dist/ first: the command line measured is the compiled one users run.
  * Environment: ROSTER_BENCH_DATABASE_URL, an admin connection (default postgres://root@127.0.0.1:5432/postgres).
  */
 import { spawn } from 'node:child_process';
@@ -16,11 +18,14 @@ import { createPool, sql } from 'slonik';
 import { hashPassword } from '../src/secrets/password.ts';
 import { resolvePasswords } from '../src/secrets/resolve.ts';
 import { usersCsv, writePerCompany, writeSingleFile } from './generate.ts';
+import { measureStartup, startupReport } from './startup.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** The compiled command line (npm run bench builds it). */
+const CLI = join(ROOT, 'dist', 'cli', 'bin.js');
 const ADMIN_URL = process.env.ROSTER_BENCH_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '1000,10000,100000' }, million: { type: 'boolean' }, runs: { type: 'string', default: '3' }, 'no-write': { type: 'boolean' } },
+  options: { sizes: { type: 'string', default: '1000,10000,100000' }, million: { type: 'boolean' }, runs: { type: 'string', default: '3' }, 'no-write': { type: 'boolean' }, 'startup-only': { type: 'boolean' } },
 });
 const sizes = values.sizes!.split(',').map(Number).concat(values.million ? [1_000_000] : []);
 const RUNS = Number(values.runs);
@@ -51,7 +56,7 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Rec
 /** Runs the real CLI once, with timings and peak RSS. Fails loudly on an unexpected exit code. */
 async function roster(args: string[], options: { cwd: string; url: string; expect?: number[] }): Promise<Sample> {
   const rssFile = join(work, `rss-${process.pid}-${Math.random()}`);
-  const result = await run(process.execPath, ['--import', join(ROOT, 'bench/rss-probe.mjs'), join(ROOT, 'bin/roster.js'), ...args], {
+  const result = await run(process.execPath, ['--import', join(ROOT, 'bench/rss-probe.mjs'), CLI, ...args], {
     cwd: options.cwd,
     env: { DATABASE_URL: options.url, ROSTER_TIMINGS: '1', ROSTER_BENCH_RSS_FILE: rssFile, NO_COLOR: '1' },
   });
@@ -75,7 +80,7 @@ async function freshDatabase(name: string): Promise<string> {
   await admin.end();
   const url = new URL(ADMIN_URL);
   url.pathname = `/${name}`;
-  const migrated = await run(process.execPath, [join(ROOT, 'bin/roster.js'), 'migrate'], { env: { DATABASE_URL: url.toString() } });
+  const migrated = await run(process.execPath, [CLI, 'migrate'], { env: { DATABASE_URL: url.toString() } });
   if (migrated.code !== 0) throw new Error(migrated.stderr);
   return url.toString();
 }
@@ -126,6 +131,16 @@ interface Floors {
   readonly leanSingle: number;
 }
 const floors = new Map<number, Floors>();
+
+// Start-up of the installed package first, while the machine is not yet busy with the large runs.
+console.error('\n== start-up of the installed package');
+const startup = startupReport(await measureStartup(ROOT, Math.max(RUNS, 10)));
+console.log(`\n${startup}`);
+if (!values['no-write']) replaceSection(join(ROOT, 'BENCHMARKS.md'), 'startup', startup);
+if (values['startup-only']) {
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 
 for (const size of sizes) {
   const runs = size >= 1_000_000 ? 1 : RUNS;
@@ -239,6 +254,15 @@ const batchRate = batch / ((performance.now() - batchStart) / 1000);
 
 writeReport();
 rmSync(work, { recursive: true, force: true });
+
+/** Replaces what stands between `<!-- name:begin -->` and `<!-- name:end -->` in a file. */
+function replaceSection(path: string, name: string, content: string): void {
+  const text = readFileSync(path, 'utf8');
+  const begin = `<!-- ${name}:begin -->`;
+  const end = `<!-- ${name}:end -->`;
+  if (!text.includes(begin) || !text.includes(end)) throw new Error(`${path} has no ${begin} … ${end} section`);
+  writeFileSync(path, `${text.slice(0, text.indexOf(begin) + begin.length)}\n${content}${text.slice(text.indexOf(end))}`);
+}
 
 function writeReport(): void {
   const cols = sizes.map((s) => s.toLocaleString('en'));
