@@ -3,7 +3,7 @@
  * dependency order, never one round trip per row. Each statement checks it touched exactly the rows it meant to.
  */
 import type { DatabaseTransactionConnection } from 'slonik';
-import { InternalError } from '../errors.ts';
+import { InternalError, PlanRejectedError } from '../errors.ts';
 import { emailKey } from '../model/state.ts';
 import { sql } from '../db/sql.ts';
 import {
@@ -35,7 +35,8 @@ type Batch =
 
 /**
  * Runs every change. Returns the organization's id (new when the plan created it).
- * Throws {@link InternalError} when a statement touches a different number of rows than planned.
+ * Throws {@link ConcurrentChangeError} when a statement touches a different number of rows than planned (the rows
+ * changed under the apply); the caller's transaction then rolls back.
  */
 export async function executeChanges(options: ExecuteOptions): Promise<number> {
   let organizationId = options.organizationId;
@@ -321,9 +322,19 @@ function requireId(id: number | null): number {
   return id;
 }
 
+/**
+ * A statement changed another number of rows than the plan said: the rows changed under the apply (the app or a
+ * statement by hand, between roster's read and its write). The transaction rolls back.
+ */
+export class ConcurrentChangeError extends PlanRejectedError {}
+
 function expectRows(actual: number, expected: number, what: string): void {
   if (actual !== expected) {
-    throw new InternalError(`${what}: expected to change ${expected} row(s), changed ${actual}; nothing was applied`);
+    throw new ConcurrentChangeError(
+      `the database changed while roster was applying: the step "${what}" changed ${actual} row${actual === 1 ? '' : 's'} where the plan ` +
+        `expected ${expected}, so someone (the app or a statement by hand) changed those rows at the same time. Nothing was applied. ` +
+        `Run roster plan again to see the database as it is now, then apply.`,
+    );
   }
 }
 

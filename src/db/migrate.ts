@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { packagePath } from '../paths.ts';
+import { sqlState } from './failures.ts';
 import { sql, trustedScript } from './sql.ts';
 
 const MIGRATIONS_DIRECTORY = packagePath('src', 'db', 'migrations') + '/';
@@ -75,7 +76,11 @@ export async function migrate(pool: DatabasePool): Promise<number[]> {
     const versions: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
-      await tx.query(trustedScript(migration.sql));
+      try {
+        await tx.query(trustedScript(migration.sql));
+      } catch (error) {
+        throw refusedMigration(error, migration) ?? error;
+      }
       await tx.query(sql.unsafe`
         insert into roster_migrations (version, name, checksum)
         values (${migration.version}, ${migration.name}, ${migration.checksum})`);
@@ -107,4 +112,20 @@ export async function assertSchemaCurrent(pool: DatabasePool): Promise<void> {
   if (current > required) {
     throw new DatabaseError(`the database schema is at version ${current}, newer than this roster knows (${required}); upgrade roster`);
   }
+}
+
+/**
+ * A migration that refuses the data it finds (RAISE EXCEPTION, SQLSTATE P0001) says why and what to do: that becomes
+ * a {@link DatabaseError} with its message and hint. Other failures return null.
+ */
+function refusedMigration(error: unknown, migration: Migration): DatabaseError | null {
+  if (sqlState(error) !== 'P0001') return null;
+  let current: unknown = error;
+  while (current !== null && typeof current === 'object' && !('hint' in current) && 'cause' in current) current = (current as { cause?: unknown }).cause;
+  const { message, hint } = (current ?? {}) as { message?: string; hint?: string };
+  return new DatabaseError(
+    `migration ${migration.version} (${migration.name}) cannot be applied, nothing was changed: ${message ?? 'it refused the data it found'}` +
+      `${hint ? `\n${hint}` : ''}`,
+    { cause: error },
+  );
 }

@@ -3,8 +3,9 @@
  * (for saved plans) and change time (for drift reports).
  */
 import type { CommonQueryMethods } from 'slonik';
-import type { Permission } from '../model/permissions.ts';
-import { emailKey, rowId, type OrgState } from '../model/state.ts';
+import { z } from 'zod';
+import { isPredefinedRole, PERMISSIONS } from '../model/permissions.ts';
+import { emailKey, rowId, showStored, type OrgState, type StoredPredefinedRole, type UnreadableRow, type UserSpec } from '../model/state.ts';
 import { sql } from './sql.ts';
 
 export interface StoredOrganization {
@@ -32,17 +33,51 @@ export interface LastApply {
 /** Milliseconds since the epoch of a row's updated_at (set on insert, and by a trigger on every update). */
 const CHANGED = sql.fragment`floor(extract(epoch from updated_at) * 1000)::float8 as changed_at`;
 
+// Rows are typed at the boundary: the database is input too. A column someone made nullable, a check someone
+// dropped or a permission someone added by hand must become a message naming the row, never a crash later on.
+const text = z.string();
+const nonBlank = z.string().regex(/\S/, 'is blank');
+const OrganizationRow = z.object({ id: z.number(), key: text, name: nonBlank, version: text, changed_at: z.number() });
+const CompanyRow = z.object({ id: z.number(), key: text, name: nonBlank, version: text, changed_at: z.number() });
+const RoleRow = z.object({
+  id: z.number(),
+  key: text,
+  name: nonBlank,
+  description: text.nullable(),
+  predefined: z.boolean(),
+  version: text,
+  changed_at: z.number(),
+  permissions: z.array(z.enum(PERMISSIONS)),
+});
+/** One user as the users query builds it: a JSON array, by position. */
+const UserRow = z.tuple([
+  text, // email
+  nonBlank, // first_name
+  nonBlank, // last_name
+  z.number(), // role_id
+  z.number(), // company_id
+  z.boolean(), // active
+  text.nullable(), // password_reset_id
+  text, // xmin
+  z.number(), // updated_at
+  z.number(), // id
+  z.boolean(), // password_hash is not null
+]);
+const USER_COLUMNS = ['email', 'first_name', 'last_name', 'role_id', 'company_id', 'active', 'password_reset_id', 'xmin', 'updated_at', 'id', 'password_hash'];
+
 /**
- * Reads the organization with `key`: its companies, custom roles and all users (deactivated ones included).
- * Returns null when the organization does not exist. Predefined roles are not part of the state.
+ * Reads the organization with `key`: its companies, roles and all users (deactivated ones included). Returns null
+ * when the organization does not exist. Rows that do not fit roster's model are left out of the state and listed in
+ * `state.unreadable`; predefined roles are in `state.predefinedRoles` as stored. Throws only what the database does.
  */
 export async function readOrganization(db: CommonQueryMethods, key: string): Promise<StoredOrganization | null> {
-  const organization = (await db.maybeOne(sql.unsafe`
-    select id::int as id, key, name, xmin::text as version, ${CHANGED} from organizations where key = ${key}`)) as
-    | { id: number; key: string; name: string; version: string; changed_at: number }
-    | null;
-  if (organization === null) return null;
-  const id = organization.id;
+  const organizationRaw = await db.maybeOne(sql.unsafe`
+    select id::int as id, key, name, xmin::text as version, ${CHANGED} from organizations where key = ${key}`);
+  if (organizationRaw === null) return null;
+  const id = Number(organizationRaw.id);
+  const unreadable: UnreadableRow[] = [];
+  const organization = OrganizationRow.safeParse(organizationRaw);
+  if (!organization.success) unreadable.push(unreadableRow('organization', key, id, organization.error, (field) => field));
   const [companies, roles, usersText] = await Promise.all([
     db.any(sql.unsafe`select id::int as id, key, name, xmin::text as version, ${CHANGED} from companies where organization_id = ${id}`),
     db.any(sql.unsafe`
@@ -57,64 +92,119 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     db.oneFirst(sql.unsafe`
       select coalesce(json_agg(json_build_array(
                email, first_name, last_name, role_id, company_id, active, password_reset_id, xmin::text,
-               floor(extract(epoch from updated_at) * 1000), id)), '[]')::text
+               floor(extract(epoch from updated_at) * 1000), id, password_hash is not null)), '[]')::text
         from users where organization_id = ${id}`),
   ]);
-  const companyRows = companies as readonly { id: number; key: string; name: string; version: string; changed_at: number }[];
-  const roleRows = roles as readonly {
-    id: number;
-    key: string;
-    name: string;
-    description: string | null;
-    predefined: boolean;
-    version: string;
-    changed_at: number;
-    permissions: Permission[];
-  }[];
-  const companyKeys = new Map(companyRows.map((c) => [c.id, c.key]));
-  const roleKeys = new Map(roleRows.map((r) => [r.id, r.key]));
-  const userRows = JSON.parse(String(usersText)) as [string, string, string, number, number, boolean, string | null, string, number, number][];
 
-  const versions = new Map<string, string>([[rowId('organization', organization.key), organization.version]]);
-  const changedAt = new Map<string, number>([[rowId('organization', organization.key), organization.changed_at]]);
-  for (const c of companyRows) {
-    versions.set(rowId('company', c.key), c.version);
-    changedAt.set(rowId('company', c.key), c.changed_at);
+  const versions = new Map<string, string>();
+  const changedAt = new Map<string, number>();
+  if (organization.success) {
+    versions.set(rowId('organization', key), organization.data.version);
+    changedAt.set(rowId('organization', key), organization.data.changed_at);
   }
-  const customRoles = roleRows.filter((r) => !r.predefined);
-  for (const r of customRoles) {
+  // Keys by id from every row whose key can be read, so a user's role or company is named even when that row is unreadable.
+  const keyOf = (row: unknown) => (typeof (row as { key?: unknown }).key === 'string' ? (row as { key: string }).key : null);
+  const companyKeys = new Map(companies.map((c) => [Number(c.id), keyOf(c)]));
+  const roleKeys = new Map(roles.map((r) => [Number(r.id), keyOf(r)]));
+
+  const companyList: OrgState['companies'][number][] = [];
+  for (const raw of companies) {
+    const row = CompanyRow.safeParse(raw);
+    if (!row.success) {
+      unreadable.push(unreadableRow('company', keyOf(raw), Number(raw.id), row.error, (field) => field));
+      continue;
+    }
+    companyList.push({ key: row.data.key, name: row.data.name });
+    versions.set(rowId('company', row.data.key), row.data.version);
+    changedAt.set(rowId('company', row.data.key), row.data.changed_at);
+  }
+
+  const customRoles: OrgState['roles'][number][] = [];
+  const predefinedRoles: StoredPredefinedRole[] = [];
+  for (const raw of roles) {
+    const row = RoleRow.safeParse(raw);
+    if (!row.success) {
+      unreadable.push(unreadableRow('role', keyOf(raw), Number(raw.id), row.error, (field) => (field === 'permissions' ? 'role_permissions.permission' : field)));
+      continue;
+    }
+    const r = row.data;
+    if (r.predefined || isPredefinedRole(r.key)) {
+      predefinedRoles.push({ key: r.key, predefined: r.predefined, permissions: r.permissions });
+      continue;
+    }
+    customRoles.push({ key: r.key, name: r.name, description: r.description, permissions: r.permissions });
     versions.set(rowId('role', r.key), `${r.version}/${r.permissions.join(',')}`);
     changedAt.set(rowId('role', r.key), r.changed_at);
   }
+
   const userIds = new Map<string, number>();
-  const users = userRows.map(([email, firstName, lastName, roleId, companyId, active, resetPassword, version, changed, userId]) => {
+  const users: UserSpec[] = [];
+  for (const raw of JSON.parse(String(usersText)) as unknown[]) {
+    const parsed = UserRow.safeParse(raw);
+    const rawEmail = Array.isArray(raw) && typeof raw[0] === 'string' ? raw[0] : null;
+    const rawId = Array.isArray(raw) && typeof raw[9] === 'number' ? raw[9] : 0;
+    if (!parsed.success) {
+      unreadable.push(unreadableRow('user', rawEmail, rawId, parsed.error, (field) => USER_COLUMNS[Number(field)] ?? field));
+      continue;
+    }
+    const [email, firstName, lastName, roleId, companyId, active, resetPassword, version, changed, userId, hasPassword] = parsed.data;
+    const role = roleKeys.get(roleId);
+    const company = companyKeys.get(companyId);
+    if (role == null || company == null) {
+      const what = role == null ? `role_id ${roleId} names no role` : `company_id ${companyId} names no company`;
+      unreadable.push({
+        type: 'user',
+        key: email,
+        id: userId,
+        message: `${describeRow('user', email, userId)}: its ${what} of the organization. Give it an existing one in the database, then plan again.`,
+      });
+      continue;
+    }
     const row = rowId('user', email);
     versions.set(row, version);
     changedAt.set(row, changed);
     userIds.set(emailKey(email), userId);
-    return {
-      email,
-      firstName,
-      lastName,
-      role: roleKeys.get(roleId)!,
-      company: companyKeys.get(companyId)!,
-      active,
-      formerEmails: [],
-      initialPassword: null,
-      resetPassword,
-    };
-  });
+    users.push({ email, firstName, lastName, role, company, active, formerEmails: [], initialPassword: null, resetPassword, hasPassword });
+  }
   return {
     id,
     versions,
     changedAt,
     userIds,
     state: {
-      organization: { key: organization.key, name: organization.name },
-      companies: companyRows.map((c) => ({ key: c.key, name: c.name })),
-      roles: customRoles.map((r) => ({ key: r.key, name: r.name, description: r.description, permissions: r.permissions })),
+      organization: { key, name: organization.success ? organization.data.name : '' },
+      companies: companyList,
+      roles: customRoles,
       users,
+      predefinedRoles,
+      unreadable,
     },
+  };
+}
+
+const TABLES = { organization: 'organizations', company: 'companies', role: 'roles', user: 'users' } as const;
+
+/** `user 'bob@example.com' (id 12) in the database`. */
+function describeRow(type: UnreadableRow['type'], key: string | null, id: number): string {
+  return `${type} ${key === null ? '' : `'${showStored(key)}' `}(${TABLES[type]} id ${id}) in the database`;
+}
+
+/** The row's problems, one clause per column, each saying what is wrong. */
+function unreadableRow(type: UnreadableRow['type'], key: string | null, id: number, error: z.ZodError, column: (field: string) => string): UnreadableRow {
+  const clauses = error.issues.map((issue) => {
+    const name = column(String(issue.path[0] ?? ''));
+    if (issue.code === 'invalid_type' && (issue.received === 'null' || issue.received === 'undefined')) return `${name} is NULL`;
+    if (issue.code === 'invalid_enum_value') return `${name} holds '${showStored(String(issue.received))}', which roster does not know`;
+    if (issue.code === 'invalid_string') return `${name} is blank`;
+    return `${name} ${issue.message.toLowerCase()}`;
+  });
+  return {
+    type,
+    key,
+    id,
+    message:
+      `${describeRow(type, key, id)} cannot be read: ${[...new Set(clauses)].join(', ')}. ` +
+      `roster leaves it alone and applies nothing while it stands: fix the row (update ${TABLES[type]} set … where id = ${id}), then plan again.`,
   };
 }
 

@@ -6,7 +6,7 @@ import { compareStrings } from '../errors.ts';
 import type { LastApply } from '../db/read-state.ts';
 import { emailKey, rowId, type OrgState } from '../model/state.ts';
 import { plan } from '../plan/planner.ts';
-import { storedEmail, type Change } from '../plan/types.ts';
+import { storedEmail, type Change, type PlanProblem } from '../plan/types.ts';
 import { DRIFT_FORMAT_VERSION, type DriftItem, type DriftKind, type DriftReport } from './types.ts';
 
 export interface DriftInput {
@@ -18,7 +18,7 @@ export interface DriftInput {
   readonly lastApply: LastApply | null;
 }
 
-const KIND_ORDER: readonly DriftKind[] = ['edited', 'deactivated', 'reactivated', 'unmanaged', 'missing'];
+const KIND_ORDER: readonly DriftKind[] = ['invalid', 'edited', 'deactivated', 'reactivated', 'unmanaged', 'missing'];
 const TYPE_ORDER = ['organization', 'company', 'role', 'user'];
 
 /** Classifies every difference between the configuration and the database. Deterministic. */
@@ -29,13 +29,16 @@ export function detectDrift(input: DriftInput): DriftReport {
     .map((change) => toItem(change, inConfig, input))
     // A rotation asked for in the files is a planned change, not drift.
     .filter((item) => item.kind !== 'edited' || Object.keys(item.fields).length > 0)
+    .concat(planned.problems.filter((p) => p.kind !== 'still-referenced').map((problem) => invalidItem(problem, input)))
     .sort(
       (a, b) =>
         TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) ||
         KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
         compareStrings(a.key, b.key),
     );
-  const summary = Object.fromEntries(KIND_ORDER.map((kind) => [kind, items.filter((i) => i.kind === kind).length])) as Record<DriftKind, number>;
+  const counts = Object.fromEntries(KIND_ORDER.map((kind) => [kind, items.filter((i) => i.kind === kind).length])) as Record<DriftKind, number>;
+  const { invalid, ...rest } = counts;
+  const summary = invalid > 0 ? { invalid, ...rest } : rest;
   return { formatVersion: DRIFT_FORMAT_VERSION, organization: planned.organization, lastApply: input.lastApply, items, summary };
 }
 
@@ -71,4 +74,12 @@ function toItem(change: Change, inConfig: ReadonlySet<string>, input: DriftInput
   const changedAt = changed === undefined ? null : new Date(changed).toISOString();
   const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
   return { type: change.type, key: storedKey, kind, fields, changedAt, afterLastApply };
+}
+
+/** A stored row roster will not act on, as the plan's problem describes it. */
+function invalidItem(problem: PlanProblem, input: DriftInput): DriftItem {
+  const changed = input.changedAt.get(rowId(problem.type, problem.key));
+  const changedAt = changed === undefined ? null : new Date(changed).toISOString();
+  const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
+  return { type: problem.type, key: problem.key, kind: 'invalid', fields: {}, changedAt, afterLastApply, message: problem.message };
 }

@@ -12,7 +12,13 @@ export type DriftKind =
   /** Active in the files, deactivated in the database. */
   | 'deactivated'
   /** Deactivated in the files (`active: false`), active in the database. */
-  | 'reactivated';
+  | 'reactivated'
+  /**
+   * In the database in a form roster will not act on (a NULL name, an email with invisible characters, two rows that
+   * are one login, a predefined role changed by hand): `message` says what is wrong and what to do. Plans refuse
+   * while any stands, and `drift --write` cannot accept it into the files.
+   */
+  | 'invalid';
 
 export interface DriftItem {
   readonly type: 'organization' | 'company' | 'role' | 'user';
@@ -24,6 +30,8 @@ export interface DriftItem {
   readonly changedAt: string | null;
   /** Whether that was after roster's last apply (so outside roster); null when unknown. */
   readonly afterLastApply: boolean | null;
+  /** For `invalid` items: what is wrong and what to do. */
+  readonly message?: string;
 }
 
 export interface DriftReport {
@@ -32,5 +40,6 @@ export interface DriftReport {
   /** roster's last apply to the organization, from the audit trail. */
   readonly lastApply: { readonly at: string; readonly actor: string; readonly gitCommit: string | null } | null;
   readonly items: readonly DriftItem[];
-  readonly summary: Readonly<Record<DriftKind, number>>;
+  /** Items per kind; `invalid` only when there are some (reports from before it existed stay the same). */
+  readonly summary: Readonly<Record<Exclude<DriftKind, 'invalid'>, number>> & { readonly invalid?: number };
 }

@@ -3,6 +3,7 @@
  * Both sides are normalised with {@link normalizeState} before the planner compares them.
  */
 import { compareStrings } from '../errors.ts';
+import { FOLD_FROM, FOLD_TO } from './email-fold.ts';
 import type { Permission } from './permissions.ts';
 
 export interface OrganizationSpec {
@@ -55,16 +56,84 @@ export interface UserSpec {
   readonly hasPassword?: boolean;
 }
 
+/** A predefined role as stored (actual state only), to be compared with the catalog in permissions.ts. */
+export interface StoredPredefinedRole {
+  readonly key: string;
+  /** The stored flag: false when someone cleared it on a role with a predefined key. */
+  readonly predefined: boolean;
+  /** Sorted, as stored. */
+  readonly permissions: readonly Permission[];
+}
+
+/** A stored row that does not fit roster's model (a NULL name, an unknown permission…): left out of the state. */
+export interface UnreadableRow {
+  readonly type: 'organization' | 'company' | 'role' | 'user';
+  /** The row's key (a user's email) as stored, or null when even that cannot be read. */
+  readonly key: string | null;
+  /** Database id. */
+  readonly id: number;
+  /** What is wrong with it and what to do, naming the row. */
+  readonly message: string;
+}
+
 export interface OrgState {
   readonly organization: OrganizationSpec;
   readonly companies: readonly CompanySpec[];
+  /** Custom roles. */
   readonly roles: readonly RoleSpec[];
   readonly users: readonly UserSpec[];
+  /**
+   * Actual state only: every stored role with a predefined key or the predefined flag, as stored. Absent for desired
+   * states and states built in memory, which take the catalog's.
+   */
+  readonly predefinedRoles?: readonly StoredPredefinedRole[];
+  /** Actual state only: stored rows roster cannot read as they are; none of them is in the lists above. */
+  readonly unreadable?: readonly UnreadableRow[];
 }
 
-/** The identity of an email: Unicode NFC, trimmed, case-folded. Two emails are the same login when their keys are equal. */
+const FOLD = new Map(FOLD_FROM.map((from, i) => [from, String.fromCodePoint(FOLD_TO[i]!)]));
+
+/**
+ * The identity of an email (README, "Identity"): Unicode NFC, then every code point replaced by its simple
+ * lower-case mapping from a frozen table ({@link FOLD_FROM}), never by the locale or the runtime's Unicode version.
+ * Nothing is trimmed or stripped. PostgreSQL computes the same key (roster_email_key, migration 0006) and keeps it
+ * unique per organization. Two emails are the same login when their keys are equal.
+ */
 export function emailKey(email: string): string {
-  return normalizeText(email).toLowerCase();
+  if (ASCII.test(email)) return email.toLowerCase();
+  let key = '';
+  for (const c of email.normalize('NFC')) key += FOLD.get(c.codePointAt(0)!) ?? c;
+  return key;
+}
+
+// Characters that make a stored email not what it looks like: controls, format characters (U+FEFF, zero-width
+// and bidirectional marks), separators, and every space but the ASCII one (which the database already refuses).
+const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Co}\p{Cn}\p{Zs}\u{115f}\u{1160}\u{3164}\u{ffa0}]/u;
+const HIDDEN_ALL = new RegExp(HIDDEN.source, 'gu');
+
+/**
+ * Why a stored email is not in normal form, or null when it is: it must be NFC, and hold no whitespace, control,
+ * format (invisible), private-use or unassigned character anywhere. Roster never matches such a row to a user of
+ * the configuration (an app-made `boss@example.com` + U+FEFF is not boss@example.com), and says so.
+ */
+export function emailFormProblem(email: string): string | null {
+  if (ASCII.test(email)) return /[\x00-\x20\x7f]/.test(email) ? describeHidden(email) : null;
+  if (HIDDEN.test(email)) return describeHidden(email);
+  if (!ASCII.test(email) && email.normalize('NFC') !== email) {
+    return 'is not in Unicode normal form C (NFC): it looks like another spelling of the same email but is stored differently';
+  }
+  return null;
+}
+
+function describeHidden(email: string): string {
+  const found = [...new Set(email.match(HIDDEN_ALL))].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  const at = HIDDEN.test(String.fromCodePoint(email.codePointAt(0)!)) ? 'starts with' : HIDDEN.test([...email].at(-1)!) ? 'ends with' : 'contains';
+  return `${at} ${found.length === 1 ? 'an invisible or space character' : 'invisible or space characters'} (${found.join(', ')})`;
+}
+
+/** `text` with every character that is invisible or moves text around written as a `\u{…}` escape, for messages. */
+export function showStored(text: string): string {
+  return text.replace(HIDDEN_ALL, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 // ASCII text is already in NFC; testing for it is far cheaper than normalising, which matters at a million users.
@@ -88,7 +157,9 @@ export function sortedBy<T>(items: readonly T[], keyOf: (item: T) => string): T[
 
 /**
  * Returns the normal form of a state: text NFC-normalised and trimmed, permissions sorted and unique,
- * lists sorted by key. Two states are equal when their normal forms are equal.
+ * lists sorted by key. Two states are equal when their normal forms are equal. What only a stored state has
+ * (predefinedRoles, unreadable) is not part of it. Stored emails must be screened first (emailFormProblem):
+ * trimming here would otherwise make `boss@example.com` + U+00A0 look like boss@example.com.
  */
 export function normalizeState(state: OrgState): OrgState {
   return {

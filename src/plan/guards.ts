@@ -6,7 +6,8 @@
  * a role stripped of what its holders need, everyone moved to another role, the last administrator gone.
  */
 import { compareStrings } from '../errors.ts';
-import { PREDEFINED_ROLES, type Permission } from '../model/permissions.ts';
+import type { Permission } from '../model/permissions.ts';
+import { rolePermissions } from '../model/role-permissions.ts';
 import { emailKey, type OrgState, type UserSpec } from '../model/state.ts';
 import { storedEmail, type Change, type GuardLimits, type GuardViolation, type UserLimit } from './types.ts';
 
@@ -137,12 +138,8 @@ function lockoutOf(changes: readonly Change[], before: OrgState | null, after: O
 
 /** The active users whose role grants `permission`, sorted by email. */
 export function usersHolding(state: OrgState, permission: Permission): UserSpec[] {
-  const granting = new Set<string>();
-  for (const [key, role] of Object.entries(PREDEFINED_ROLES)) if (role.permissions.includes(permission)) granting.add(key);
-  for (const role of state.roles) {
-    if (role.permissions.includes(permission)) granting.add(role.key);
-    else granting.delete(role.key); // a custom role's own permissions win over a predefined role of the same key
-  }
+  // As stored: a predefined role stripped by hand grants only what it still holds.
+  const granting = new Set([...rolePermissions(state)].filter(([, permissions]) => permissions.includes(permission)).map(([key]) => key));
   return state.users.filter((u) => u.active && granting.has(u.role)).sort((a, b) => compareStrings(a.email, b.email));
 }
 

@@ -22,6 +22,7 @@ import type {
 import { PLAN_FORMAT_VERSION } from './types.ts';
 import { checkGuards, DEFAULT_LIMITS } from './guards.ts';
 import { renameHints } from './hints.ts';
+import { screenStoredState, withoutHeld } from './stored-problems.ts';
 import { findSensitiveChanges } from './sensitive.ts';
 import { simulate } from './simulate.ts';
 
@@ -52,18 +53,23 @@ export interface PlanInput {
  * Throws nothing for valid input; the configuration must already have passed validation.
  */
 export function plan(input: PlanInput): Plan {
-  const desired = normalizeState(input.desired);
-  const actual = input.actual === null ? null : normalizeState(input.actual);
+  // Stored rows roster cannot act on safely become problems, and the keys they hold are left alone on both sides.
+  const screened = input.actual === null ? null : screenStoredState(input.actual);
+  const desired = withoutHeld(normalizeState(input.desired), screened?.held ?? null);
+  // Predefined roles as stored stay with the stored state, so guards judge what the database really grants.
+  const stored = input.actual?.predefinedRoles;
+  const actual = screened === null ? null : { ...normalizeState(screened.state), ...(stored ? { predefinedRoles: stored } : {}) };
   const unmanagedUsers = input.options?.unmanagedUsers ?? 'deactivate';
   // Limits from older callers (or plan files) may lack newer guards: those keep their defaults.
   const limits = { ...DEFAULT_LIMITS, ...input.options?.limits };
 
-  const organization = planOrganization(desired, actual);
+  const organization = screened?.held.organization ? [] : planOrganization(desired, actual);
   const companies = diffByKey(desired.companies, actual?.companies ?? [], companyChange);
   const roles = diffByKey(desired.roles, actual?.roles ?? [], roleChange);
   const { changes: users, unmanaged } = planUsers(desired.users, actual?.users ?? [], unmanagedUsers);
 
   const problems = [
+    ...(screened?.problems ?? []),
     ...referenceProblems('company', companies, unmanaged, (u) => u.company),
     ...referenceProblems('role', roles, unmanaged, (u) => u.role),
   ];
@@ -77,7 +83,9 @@ export function plan(input: PlanInput): Plan {
     ...roles.filter((c) => c.action === 'delete'),
     ...companies.filter((c) => c.action === 'delete'),
   ];
-  const after = simulate(desired.organization.key, actual, changes);
+  // Guards and sensitive changes judge the predefined roles as stored, not as the catalog says they should be.
+  const simulated = simulate(desired.organization.key, actual, changes);
+  const after = actual?.predefinedRoles ? { ...simulated, predefinedRoles: actual.predefinedRoles } : simulated;
   return {
     formatVersion: PLAN_FORMAT_VERSION,
     organization: desired.organization.key,

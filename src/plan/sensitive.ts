@@ -3,7 +3,8 @@
  * those permissions, reactivations, email changes and password resets.
  */
 import { compareStrings } from '../errors.ts';
-import { PREDEFINED_ROLES, type Permission } from '../model/permissions.ts';
+import type { Permission } from '../model/permissions.ts';
+import { rolePermissions } from '../model/role-permissions.ts';
 import type { OrgState } from '../model/state.ts';
 import type { Change, SensitiveChange } from './types.ts';
 
@@ -14,9 +15,8 @@ export const PRIVILEGED_PERMISSIONS: readonly Permission[] = ['manage_users', 'm
 
 /** Lists the sensitive changes in `changes`, judged against the roles as they will be after the plan. */
 export function findSensitiveChanges(changes: readonly Change[], after: OrgState): SensitiveChange[] {
-  const rolePermissions = new Map<string, readonly Permission[]>(Object.entries(PREDEFINED_ROLES).map(([key, role]) => [key, role.permissions]));
-  for (const role of after.roles) rolePermissions.set(role.key, role.permissions);
-  const privilegesOf = (role: string) => (rolePermissions.get(role) ?? []).filter((p) => PRIVILEGED_PERMISSIONS.includes(p));
+  const granted = rolePermissions(after); // predefined roles as stored, when `after` was read from the database
+  const privilegesOf = (role: string) => (granted.get(role) ?? []).filter((p) => PRIVILEGED_PERMISSIONS.includes(p));
   const result: SensitiveChange[] = [];
   const usersByEmail = new Map(after.users.map((u) => [u.email, u]));
   const activeHolders = new Map<string, number>();

@@ -95,14 +95,22 @@ export type Change = OrganizationChange | CompanyChange | RoleChange | UserChang
 
 export type ChangeAction = Change['action'];
 
-/** A change the plan cannot make as asked; apply refuses while any stands. */
+/**
+ * Why the plan cannot be applied as it stands; apply refuses while any stands.
+ * - `still-referenced`: a company or role to delete that users outside the configuration still belong to.
+ * - `unreadable-row`: a stored row that does not fit roster's model (a NULL name, an unknown permission…).
+ * - `email-not-normal`: a stored email with invisible or space characters, or not in NFC: never matched.
+ * - `email-collision`: several stored users that are one login under roster's email identity.
+ * - `predefined-role-changed`: a predefined role deleted, unflagged or given other permissions by hand.
+ */
 export interface PlanProblem {
-  readonly type: 'company' | 'role';
+  readonly type: 'organization' | 'company' | 'role' | 'user';
+  /** The row's key (a user's email) as stored; `(id N)` when it cannot be read. */
   readonly key: string;
-  readonly kind: 'still-referenced';
-  /** Some of the users still referencing the row (at most a handful), sorted. */
+  readonly kind: 'still-referenced' | 'unreadable-row' | 'email-not-normal' | 'email-collision' | 'predefined-role-changed';
+  /** The users concerned (at most a handful), sorted: those referencing the row, or the stored rows themselves. */
   readonly users: readonly string[];
-  /** How many users reference it in all. */
+  /** How many users are concerned in all. */
   readonly userCount: number;
   readonly message: string;
 }

@@ -5,6 +5,7 @@ import { cell, code, MarkdownBudget } from './markdown.ts';
 import { PLAIN, type Style } from './style.ts';
 
 const HEADINGS: Readonly<Record<DriftKind, string>> = {
+  invalid: 'In the database in a form roster will not act on',
   edited: 'Edited outside the configuration',
   deactivated: 'Deactivated outside the configuration',
   reactivated: 'Reactivated outside the configuration',
@@ -15,7 +16,7 @@ const KINDS = Object.keys(HEADINGS) as DriftKind[];
 
 /** `Drift: 1 edited, 0 deactivated, …` */
 export function driftSummaryLine(report: DriftReport): string {
-  return `Drift: ${KINDS.map((k) => `${report.summary[k]} ${k}`).join(', ')}.`;
+  return `Drift: ${KINDS.filter((k) => report.summary[k] !== undefined).map((k) => `${report.summary[k]} ${k}`).join(', ')}.`;
 }
 
 function lastApplyLine(report: DriftReport): string {
@@ -53,6 +54,7 @@ export function renderDriftText(input: DriftReport, style: Style = PLAIN): strin
       const note = when(item);
       lines.push(`  ${style.yellow('!')} ${item.type} ${item.key}${note ? style.dim(` (${note})`) : ''}`);
       for (const [name, f] of Object.entries(item.fields)) lines.push(`      ${name}: files ${value(f.config)}, database ${value(f.database)}`);
+      if (item.message !== undefined) lines.push(`      ${item.message}`);
     }
     lines.push('');
   }
@@ -73,7 +75,7 @@ export function renderDriftMarkdown(report: DriftReport, limit?: number): string
     md.add('No drift. The database matches the configuration.\n', 0, true);
     return md.finish(() => '');
   }
-  md.add(`| Drift | Count |\n| --- | ---: |\n${KINDS.map((k) => `| ${HEADINGS[k]} | ${report.summary[k]} |`).join('\n')}\n`, 0, true);
+  md.add(`| Drift | Count |\n| --- | ---: |\n${KINDS.filter((k) => report.summary[k] !== undefined).map((k) => `| ${HEADINGS[k]} | ${report.summary[k]} |`).join('\n')}\n`, 0, true);
   for (const kind of KINDS) {
     const items = report.items.filter((i) => i.kind === kind);
     if (items.length === 0) continue;
@@ -82,7 +84,8 @@ export function renderDriftMarkdown(report: DriftReport, limit?: number): string
       const differences = Object.entries(item.fields)
         .map(([name, f]) => `${name}: files ${code(value(f.config))}, database ${code(value(f.database))}`)
         .join('<br>');
-      md.add(`| ${item.type} | ${code(item.key)} | ${differences || '—'} | ${cell(when(item)) || '—'} |\n`, 1);
+      const detail = item.message !== undefined ? cell(item.message) : differences;
+      md.add(`| ${item.type} | ${code(item.key)} | ${detail || '—'} | ${cell(when(item)) || '—'} |\n`, 1);
     }
   }
   return md.finish((n) => `_${n} more item${n === 1 ? '' : 's'} not shown: run \`roster drift --format json\` for all of them._`);

@@ -24,9 +24,10 @@ const scenarios: { name: string; desired: OrgState; actual: OrgState | null; exp
     expected: [],
   },
   {
-    name: 'matches emails ignoring case and surrounding space',
+    // A stored email with surrounding space is another identity, never matched (test/unit/stored-problems.test.ts).
+    name: 'matches emails ignoring case',
     desired: org({ users: [user('Jane.Doe@Acme.com', { firstName: 'jane', lastName: 'doe' })] }),
-    actual: org({ users: [user(' jane.doe@acme.com', { firstName: 'jane', lastName: 'doe' })] }),
+    actual: org({ users: [user('jane.doe@acme.com', { firstName: 'jane', lastName: 'doe' })] }),
     expected: [],
   },
   {

@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { sql } from '../../db/sql.ts';
 import { packagePath } from '../../paths.ts';
 import { UserError } from '../../errors.ts';
-import { exportOrganization } from '../../export/export.ts';
+import { describeSkipped, exportValidated } from '../../export/export.ts';
 import type { CliIo } from '../io.ts';
 import { readSnapshot, usingDatabase } from '../session.ts';
 
@@ -32,17 +32,28 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
     const key = options.organization ?? (await onlyOrganization(database.pool));
     const stored = await readSnapshot(database, key);
     if (!stored) throw new UserError(`the database has no organization '${key}'`);
-    const files = exportOrganization(stored.state, {
+    // Only what validation accepts is written; rows it refuses (or that roster cannot read) are named on stderr.
+    const { files, skipped } = await exportValidated(stored.state, {
       usersByCompany: options.usersByCompany,
       schemaPath: relative(out, SCHEMA).split('\\').join('/'),
       source: database.description,
+      directory: out,
     });
-    const counts = `${stored.state.companies.length} companies, ${stored.state.roles.length} custom roles, ${stored.state.users.length} users`;
+    const left = (type: string) => skipped.filter((row) => row.type === type).length;
+    const counts = `${stored.state.companies.length - left('company')} companies, ${stored.state.roles.length - left('role')} custom roles, ${stored.state.users.length - left('user')} users`;
     for (const [name, content] of files) {
       await mkdir(dirname(join(out, name)), { recursive: true });
       await writeFile(join(out, name), content);
     }
     io.stderr.write(`Exported organization ${key} (${counts}) to ${files.size} files in ${options.out}. No passwords or hashes are exported.\n`);
+    if (skipped.length > 0) {
+      io.stderr.write(
+        `warning: ${skipped.length} row${skipped.length === 1 ? ' was' : 's were'} left out, because the configuration could not hold ${skipped.length === 1 ? 'it' : 'them'} as stored:\n` +
+          `${describeSkipped(skipped)}\n` +
+          (skipped.some((row) => row.type === 'user') ? 'The files say unmanagedUsers: ignore, so applying them leaves the users left out alone. ' : '') +
+          'Fix those rows in the database and export again, or add them to the files by hand.\n',
+      );
+    }
   });
   return 0;
 }
