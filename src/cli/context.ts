@@ -60,7 +60,10 @@ export function actorName(flag: string | undefined, io: CliIo): string {
 /**
  * The Git commit of the configuration: `--git-commit`, else ROSTER_GIT_COMMIT or GITHUB_SHA or CI_COMMIT_SHA,
  * else `git rev-parse HEAD` where the first path lives, with `-dirty` when those files have uncommitted changes.
- * Null outside a Git checkout.
+ * Null outside a Git checkout, or when Git refuses the repository (owned by another user, say).
+ *
+ * The repository's own settings must not run anything: Git runs without hooks, fsmonitor, system configuration or
+ * optional index writes, and with every clean/smudge filter the repository configures emptied (see {@link safeGit}).
  */
 export async function gitCommit(flag: string | undefined, paths: readonly string[], io: CliIo): Promise<string | null> {
   const given = flag ?? io.env.ROSTER_GIT_COMMIT ?? io.env.GITHUB_SHA ?? io.env.CI_COMMIT_SHA;
@@ -68,11 +71,40 @@ export async function gitCommit(flag: string | undefined, paths: readonly string
   const first = resolve(io.cwd, paths[0] ?? '.');
   try {
     const directory = (await stat(first)).isDirectory() ? first : dirname(first);
-    const { stdout: head } = await run('git', ['rev-parse', 'HEAD'], { cwd: directory, timeout: 5000 });
+    const git = await safeGit(directory);
+    const head = await git(['rev-parse', '--verify', 'HEAD']);
     const absolute = paths.length > 0 ? paths.map((p) => resolve(io.cwd, p)) : [resolve(io.cwd)];
-    const { stdout: status } = await run('git', ['status', '--porcelain', '--', ...absolute], { cwd: directory, timeout: 5000 });
+    const status = await git(['status', '--porcelain', '--untracked-files=normal', '--', ...absolute]);
     return head.trim() + (status.trim() === '' ? '' : '-dirty');
   } catch {
     return null;
   }
+}
+
+/** Settings that would let a repository run a command when Git only reads it. */
+const NEUTRAL_SETTINGS = ['core.fsmonitor=false', 'core.hooksPath=/dev/null', 'core.untrackedCache=false', 'protocol.allow=never'];
+
+/**
+ * A runner for read-only Git commands in `directory` that cannot be made to run a repository's commands: hooks and
+ * fsmonitor off, no system configuration, no optional locks (so no index write and no hook on it), no prompt, and
+ * each filter driver the configuration defines emptied (`filter.NAME.clean=` etc.), so `status` never runs one.
+ * Resolves to the command's standard output; rejects when Git fails.
+ */
+async function safeGit(directory: string): Promise<(args: readonly string[]) => Promise<string>> {
+  const { GIT_EXTERNAL_DIFF: _diff, GIT_SSH_COMMAND: _ssh, ...inherited } = process.env;
+  const env = { ...inherited, GIT_CONFIG_NOSYSTEM: '1', GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0', GIT_PAGER: 'cat' };
+  const base = NEUTRAL_SETTINGS.flatMap((setting) => ['-c', setting]);
+  const runGit = async (args: readonly string[]) =>
+    (await run('git', [...base, '--no-optional-locks', ...args], { cwd: directory, env, timeout: 5000, maxBuffer: 16 * 1024 * 1024 })).stdout;
+  let drivers: string[] = [];
+  try {
+    const listed = await runGit(['config', '-z', '--get-regexp', '^filter\\.']);
+    // Entries are `key\nvalue\0`; the driver's name is the key between `filter.` and the last dot.
+    const names = listed.split('\0').map((entry) => /^filter\.(.+)\.[^.]+$/.exec(entry.split('\n')[0]!)?.[1]);
+    drivers = [...new Set(names.filter((name): name is string => name !== undefined))];
+  } catch {
+    // No filter configured (git config exits 1 when nothing matches).
+  }
+  const emptied = drivers.flatMap((name) => ['-c', `filter.${name}.clean=`, '-c', `filter.${name}.smudge=`, '-c', `filter.${name}.process=`, '-c', `filter.${name}.required=false`]);
+  return (args) => runGit([...emptied, ...args]);
 }
