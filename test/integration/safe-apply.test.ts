@@ -1,12 +1,15 @@
 /**
  * Safe apply against a real PostgreSQL: saved plans applied exactly as reviewed, stale ones refused, guard rails
  * refusing and then passing with their overrides, applies serialised across processes, rotations, ownership modes.
+ * (Plan files as an attacker meets them: plan-files-hostile.test.ts; the terminal's confirmation: apply-confirm.test.ts.)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createPool } from 'slonik';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { organizationLockKey } from '../../src/apply/apply.ts';
 import { sql } from '../../src/db/sql.ts';
+import { hashPassword } from '../../src/secrets/password.ts';
 import type { OrgState } from '../../src/model/state.ts';
 import { company, org, role, toConfigObject, user } from '../support/builders.ts';
 import { runRoster, spawnRoster, writeConfig, type RunResult } from '../support/cli.ts';
@@ -20,6 +23,12 @@ beforeAll(() => {
 });
 
 const env = () => ({ DATABASE_URL: db.url });
+/** The key the plan and apply jobs share, for plans applied without their files. */
+const KEY = 'safe-apply-test-plan-key-0123456789abcdef';
+
+/** The administrator's password hash: the lockout guard counts only administrators who can log in. */
+const BOSS_HASH = await hashPassword('boss-password-for-tests');
+const BOSS_PASSWORD = { kind: 'hash', hash: BOSS_HASH, file: '', pointer: [] } as const;
 
 /** An organization with an administrator, `n` staff, and a key of its own. */
 function team(key: string, n: number, extra: Parameters<typeof org>[0] = {}): OrgState {
@@ -27,7 +36,10 @@ function team(key: string, n: number, extra: Parameters<typeof org>[0] = {}): Or
     key,
     companies: [company('hq')],
     roles: [role('analyst', ['view_dashboards'])],
-    users: [user(`boss@${key}.com`, { role: 'admin' }), ...Array.from({ length: n }, (_, i) => user(`staff${i}@${key}.com`, { role: 'analyst' }))],
+    users: [
+      user(`boss@${key}.com`, { role: 'admin', initialPassword: BOSS_PASSWORD }),
+      ...Array.from({ length: n }, (_, i) => user(`staff${i}@${key}.com`, { role: 'analyst' })),
+    ],
     ...extra,
   });
 }
@@ -38,52 +50,78 @@ async function apply(state: OrgState, flags: string[] = [], extraEnv: Record<str
 }
 
 /** Writes the configuration and a plan file for it; returns both paths. */
-async function savePlan(state: OrgState, flags: string[] = []): Promise<{ dir: string; planFile: string; result: RunResult }> {
+async function savePlan(
+  state: OrgState,
+  flags: string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<{ dir: string; planFile: string; result: RunResult }> {
   const dir = await writeConfig({ 'org.yaml': toConfigObject(state) });
   const planFile = join(dir, 'plan.json');
-  const result = await runRoster(['plan', dir, '--out', planFile, ...flags], { env: env() });
+  const result = await runRoster(['plan', dir, '--out', planFile, ...flags], { env: { ...env(), ...extraEnv } });
   return { dir, planFile, result };
 }
 
 describe('saved plans', () => {
-  it('applies exactly the saved plan, without reading the configuration', async () => {
+  it('applies exactly the saved plan with its files, without asking; with a key and --ignore-files, without them', async () => {
     await apply(team('saved', 2));
-    const { dir, planFile, result } = await savePlan(team('saved', 3, { name: 'Saved Inc.' }));
+    const { dir, planFile, result } = await savePlan(team('saved', 3, { name: 'Saved Inc.' }), [], { ROSTER_PLAN_KEY: KEY });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain(`Saved the plan to ${planFile}`);
-    // The configuration changes after the plan was made: the plan, not the files, is applied.
+    // The configuration changes after the plan was made: the authenticated plan, not the files, is applied.
     await writeFile(join(dir, 'org.yaml'), 'this: is not even a roster file\n');
-    const applied = await runRoster(['apply', planFile, '--yes'], { env: env() });
+    const withFiles = await runRoster(['apply', planFile], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    expect(withFiles.code).toBe(1);
+    expect(withFiles.stderr).toContain(`  changed: ${join(dir, 'org.yaml')}`);
+    const applied = await runRoster(['apply', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
     expect(applied.stderr).toContain('Applied to organization saved. Changes: 1 to create, 1 to update');
     expect(applied.code).toBe(0);
     expect(await userRow(db.pool, 'saved', 'staff2@saved.com')).toMatchObject({ active: true });
     expect(await db.pool.oneFirst(sql.unsafe`select name from organizations where key = 'saved'`)).toBe('Saved Inc.');
-    const again = await runRoster(['apply', '--plan', planFile, '--yes'], { env: env() });
-    expect(again.code).toBe(1);
-    expect(again.stderr).toContain('is stale');
+    const again = await runRoster(['apply', '--plan', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    expect(again.stderr).toContain('is already applied');
+    expect(again.code).toBe(0);
   });
 
   it('refuses a plan whose rows changed since, naming them, and writes nothing', async () => {
     await apply(team('stale', 3));
-    const { planFile } = await savePlan(team('stale', 3, { users: [user('boss@stale.com', { role: 'admin' }), user('staff0@stale.com', { role: 'viewer' })] }));
+    const { planFile } = await savePlan(
+      team('stale', 3, { users: [user('boss@stale.com', { role: 'admin', initialPassword: BOSS_PASSWORD }), user('staff0@stale.com', { role: 'viewer' })] }),
+      [],
+      { ROSTER_PLAN_KEY: KEY },
+    );
     // Someone edits two users the plan touches in the app's UI.
     await db.pool.query(sql.unsafe`update users set first_name = 'Edited' where email in ('staff0@stale.com', 'staff2@stale.com')`);
     const before = await snapshot(db.pool, 'stale');
-    const result = await runRoster(['apply', planFile, '--yes'], { env: env() });
+    // An authenticated plan's versions are its own: the rows that moved are named.
+    const result = await runRoster(['apply', planFile, '--yes'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('is stale: 2 rows it changes moved since it was made');
     expect(result.stderr).toContain('  user:staff0@stale.com (changed since the plan was made)');
     expect(result.stderr).toContain('  user:staff2@stale.com (changed since the plan was made)');
     expect(result.stderr).not.toContain('staff1@stale.com (changed');
     expect(await snapshot(db.pool, 'stale')).toBe(before);
+    // Without a key the file's versions prove nothing: the difference from what the files plan now is shown.
+    const plain = await savePlan(team('stale', 3, { name: 'Stale Inc.' }));
+    await db.pool.query(sql.unsafe`update organizations set name = 'Edited in the app' where key = 'stale'`);
+    const unkeyed = await runRoster(['apply', plain.planFile], { env: env() });
+    expect(unkeyed.code).toBe(1);
+    expect(unkeyed.stderr).toContain('does not match what its files plan against the database now');
+    expect(unkeyed.stderr).toContain('  ~ organization:stale: name differs');
+    expect(await snapshot(db.pool, 'stale')).not.toContain('Stale Inc.');
   });
 
-  it('still applies when only rows it does not touch changed', async () => {
+  it('with its files, refuses when rows it does not touch changed (the files now plan more); without them, applies', async () => {
     await apply(team('untouched', 3));
-    const { planFile } = await savePlan(team('untouched', 3, { users: [...team('untouched', 3).users.slice(0, 3), user('new@untouched.com')] }));
+    const { planFile } = await savePlan(team('untouched', 3, { users: [...team('untouched', 3).users.slice(0, 3), user('new@untouched.com')] }), [], {
+      ROSTER_PLAN_KEY: KEY,
+    });
     await db.pool.query(sql.unsafe`update users set first_name = 'Edited in the app' where email = 'boss@untouched.com'`);
     await db.pool.query(sql.unsafe`update companies set name = 'Renamed in the app' where key = 'hq'`);
-    const result = await runRoster(['apply', planFile, '--yes'], { env: env() });
+    const withFiles = await runRoster(['apply', planFile], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    expect(withFiles.code).toBe(1);
+    expect(withFiles.stderr).toContain('  + company:hq: update planned now, not in the plan file');
+    expect(withFiles.stderr).toContain('  + user:boss@untouched.com: update planned now, not in the plan file');
+    const result = await runRoster(['apply', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
     expect(result.stderr).toContain('Changes: 1 to create, 0 to update, 1 to deactivate');
     expect(result.code).toBe(0);
     expect(await userRow(db.pool, 'untouched', 'boss@untouched.com')).toMatchObject({ first_name: 'Edited in the app' });
@@ -91,11 +129,11 @@ describe('saved plans', () => {
 
   it('refuses a plan that creates a user someone created meanwhile', async () => {
     await apply(team('race', 1));
-    const { planFile } = await savePlan(team('race', 2));
+    const { planFile } = await savePlan(team('race', 2), [], { ROSTER_PLAN_KEY: KEY });
     await db.pool.query(sql.unsafe`
       insert into users (organization_id, email, first_name, last_name, role_id, company_id)
       select organization_id, 'STAFF1@race.com', 'Made', 'InApp', role_id, company_id from users where email = 'boss@race.com'`);
-    const result = await runRoster(['apply', planFile, '--yes'], { env: env() });
+    const result = await runRoster(['apply', planFile, '--yes'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('user:staff1@race.com (created since the plan was made)');
   });
@@ -139,7 +177,7 @@ describe('guard rails', () => {
     const dir = await writeConfig({ 'org.yaml': toConfigObject(shrunk) });
     const planned = await runRoster(['plan', dir], { env: env() });
     expect(planned.code).toBe(1);
-    expect(planned.stdout).toContain('the plan deactivates 7 of 10 active users (70.0%), more than 5 users and more than 25% of the active ones at once');
+    expect(planned.stdout).toContain('the plan deactivates 7 users: 7 of 10 active users (70.0%) lose access');
     expect(planned.stdout).toContain('staff2@mass.com, staff3@mass.com');
     const refused = await runRoster(['apply', dir, '--yes'], { env: env() });
     expect(refused.code).toBe(1);
@@ -160,12 +198,14 @@ describe('guard rails', () => {
   });
 
   it('refuses to leave nobody able to manage users, then passes with --min-admins 0', async () => {
-    await apply(team('lockout', 2));
+    // staff0 can log in: the guard counts only administrators who can.
+    const seeded = team('lockout', 2);
+    await apply({ ...seeded, users: seeded.users.map((u) => (u.email === 'staff0@lockout.com' ? { ...u, initialPassword: BOSS_PASSWORD } : u)) });
     const demoted = team('lockout', 2, { users: [user('boss@lockout.com', { role: 'viewer' }), user('staff0@lockout.com'), user('staff1@lockout.com')] });
     const before = await snapshot(db.pool, 'lockout');
     const refused = await apply(demoted);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toContain('after this plan no active user holds manage_users (at least 1 required)');
+    expect(refused.stdout).toContain('after this plan no active user who can log in holds manage_users (at least 1 required)');
     expect(refused.stdout).toContain('it takes manage_users from boss@lockout.com');
     expect(await snapshot(db.pool, 'lockout')).toBe(before);
     // A custom role with manage_users keeps the organization manageable.
@@ -191,11 +231,11 @@ describe('guard rails', () => {
 
 describe('sensitive changes', () => {
   it('calls out grants, reactivations and email changes first, in text and JSON', async () => {
-    await apply(team('sensitive', 2, { users: [user('boss@sensitive.com', { role: 'admin' }), user('staff0@sensitive.com'), user('gone@sensitive.com', { active: false })] }));
+    await apply(team('sensitive', 2, { users: [user('boss@sensitive.com', { role: 'admin', initialPassword: BOSS_PASSWORD }), user('staff0@sensitive.com'), user('gone@sensitive.com', { active: false })] }));
     const next = team('sensitive', 0, {
       roles: [role('analyst', ['view_dashboards', 'manage_roles'])],
       users: [
-        user('boss@sensitive.com', { role: 'admin' }),
+        user('boss@sensitive.com', { role: 'admin', initialPassword: BOSS_PASSWORD }),
         user('staff0.new@sensitive.com', { formerEmails: ['staff0@sensitive.com'], firstName: 'staff0', role: 'analyst' }),
         user('gone@sensitive.com'),
       ],
@@ -222,16 +262,20 @@ describe('sensitive changes', () => {
 });
 
 describe('concurrency', () => {
-  it('waits for the lock held by another apply, up to --lock-timeout, then fails clearly writing nothing', async () => {
+  it('waits for the lock held by another apply, up to --lock-timeout, then fails clearly naming the holder and writing nothing', async () => {
     await apply(team('busy', 1));
-    const holder = await createPool(db.url, { maximumPoolSize: 1 });
+    const holderUrl = new URL(db.url);
+    holderUrl.searchParams.set('application_name', 'nightly import job');
+    const holder = await createPool(holderUrl.toString(), { maximumPoolSize: 1 });
     try {
       let release!: () => void;
       const held = new Promise<void>((r) => (release = r));
       let locked!: () => void;
+      let holderPid = 0;
       const isLocked = new Promise<void>((r) => (locked = r));
       const holding = holder.transaction(async (tx) => {
-        await tx.query(sql.unsafe`select pg_advisory_xact_lock(${0x726f7374}, hashtext('busy'))`);
+        await tx.query(sql.unsafe`select pg_advisory_xact_lock(${organizationLockKey('busy').toString()}::bigint)`);
+        holderPid = Number(await tx.oneFirst(sql.unsafe`select pg_backend_pid()`));
         locked();
         await held;
       });
@@ -240,7 +284,9 @@ describe('concurrency', () => {
       const dir = await writeConfig({ 'org.yaml': toConfigObject(team('busy', 2)) });
       const timedOut = await runRoster(['apply', dir, '--yes', '--lock-timeout', '1'], { env: env() });
       expect(timedOut.code).toBe(1);
-      expect(timedOut.stderr).toContain('another roster apply to organization busy has held its lock for more than 1s; nothing was applied');
+      expect(timedOut.stderr).toContain('another roster apply to organization busy has held its lock for more than 1s (held by "nightly import job"');
+      expect(timedOut.stderr).toContain(`server process ${holderPid}`);
+      expect(timedOut.stderr).toMatch(/, since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\); nothing was applied/);
       expect(await snapshot(db.pool, 'busy')).toBe(before);
       // Another organization is not blocked by it.
       expect((await apply(team('free', 1), ['--lock-timeout', '1'])).code).toBe(0);
