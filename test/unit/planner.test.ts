@@ -200,3 +200,37 @@ describe('plan', () => {
     expect(JSON.stringify(second)).toBe(JSON.stringify(first));
   });
 });
+
+describe('rename hints', () => {
+  const hintsOf = (desired: OrgState, actual: OrgState, unmanagedUsers: 'deactivate' | 'ignore' = 'deactivate') =>
+    plan({ desired, actual, options: { unmanagedUsers } }).hints.map((h) => `${h.from} -> ${h.to}`);
+
+  it('pairs a deactivated user with a created one of the same first and last name, ignoring case', () => {
+    const actual = org({ users: [user('jane.smith@acme.com', { firstName: 'Jane', lastName: 'Smith' })] });
+    const desired = org({ users: [user('jsmith@acme.com', { firstName: 'JANE', lastName: 'smith' })] });
+    expect(hintsOf(desired, actual)).toEqual(['jane.smith@acme.com -> jsmith@acme.com']);
+  });
+
+  it('pairs them by the local part of the email when the names differ', () => {
+    expect(hintsOf(org({ users: [user('bob@acme.org', { firstName: 'Robert' })] }), org({ users: [user('bob@acme.com', { firstName: 'Bob' })] }))).toEqual([
+      'bob@acme.com -> bob@acme.org',
+    ]);
+  });
+
+  it('hints at a user left alone by unmanagedUsers: ignore too', () => {
+    const hints = plan({
+      desired: org({ users: [user('bob@acme.org')] }),
+      actual: org({ users: [user('bob@acme.com')] }),
+      options: { unmanagedUsers: 'ignore' },
+    }).hints;
+    expect(hints.map((h) => h.message)).toEqual([
+      'bob@acme.org looks like a rename of bob@acme.com (same first and last name, bob Doe): the plan creates a new account and leaves bob@acme.com as it is (unmanagedUsers: ignore). If it is the same person, add formerEmails: [bob@acme.com] to bob@acme.org to keep the account.',
+    ]);
+  });
+
+  it('gives none for a rename written with formerEmails, a stored user already deactivated, or an unrelated pair', () => {
+    expect(hintsOf(org({ users: [user('new@acme.com', { formerEmails: ['old@acme.com'], firstName: 'old' })] }), org({ users: [user('old@acme.com')] }))).toEqual([]);
+    expect(hintsOf(org({ users: [user('bob@acme.org')] }), org({ users: [user('bob@acme.com', { active: false })] }))).toEqual([]);
+    expect(hintsOf(org({ users: [user('ann@acme.com')] }), org({ users: [user('bob@acme.com')] }))).toEqual([]);
+  });
+});
