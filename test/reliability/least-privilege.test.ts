@@ -194,6 +194,25 @@ describe('a role with only the privileges roster needs', () => {
     expect(hasPassword).toEqual([true]);
   });
 
+  it("cannot change a predefined role, even with the setting meant for the schema's owner", async () => {
+    await applyAsOwner(org({ key: 'predefined', users: [user('admin@predefined.test', { role: 'admin', initialPassword: ADMIN })] }));
+    const before = await snapshot(db.pool, 'predefined');
+    for (const statement of [
+      sql.unsafe`delete from role_permissions where role_id in (select r.id from roles r join organizations o on o.id = r.organization_id where o.key = 'predefined' and r.key = 'admin')`,
+      sql.unsafe`delete from roles where key = 'editor' and organization_id = (select id from organizations where key = 'predefined')`,
+      sql.unsafe`insert into role_permissions (role_id, permission) select r.id, 'manage_users' from roles r join organizations o on o.id = r.organization_id where o.key = 'predefined' and r.key = 'viewer'`,
+    ]) {
+      const attempt = asRole(RUNNER, (pool) =>
+        pool.transaction(async (tx) => {
+          await tx.query(sql.unsafe`select set_config('roster.predefined_roles', 'writable', true)`);
+          await tx.query(statement);
+        }),
+      );
+      await expect(attempt).rejects.toThrow(/is predefined/);
+    }
+    expect(await snapshot(db.pool, 'predefined')).toBe(before);
+  });
+
   it('is what the README documents', () => {
     const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');
     expect(readme).toContain(grantScript({ role: 'roster_runner', database: 'platform', readOnly: false }));

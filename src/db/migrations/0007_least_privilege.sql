@@ -8,8 +8,9 @@
 --    from another role; the actor it is given stays what it is: the name roster was told (--actor).
 -- 3. An organization's predefined roles are created by the schema's owner (the trigger runs as its definer), so the
 --    role roster runs as needs no privilege on roles.predefined at all.
--- Functions that run as their owner have their search_path pinned to this schema (then pg_temp, searched last), so
--- that no object another role creates can stand in for one of roster's.
+-- 4. The way around the predefined-role guards (0006) is only the schema owner's.
+-- Functions that run as their owner, or decide on privileges, have their search_path pinned to this schema (then
+-- pg_temp, searched last), so that no object another role creates can stand in for one of roster's.
 
 alter table users add column has_password boolean generated always as (password_hash is not null) stored;
 
@@ -46,8 +47,17 @@ end $$;
 -- Functions are executable by everyone unless revoked; this one only by the roles migrate --grant-to names.
 revoke all on function roster_record_apply(bigint, text, text, text, text, jsonb, json) from public;
 
+-- The deliberate way around the predefined-role guards of 0006 (roster.predefined_roles = 'writable') is the schema
+-- owner's: a custom setting can be set by any role, so the setting alone would let the role roster runs as strip
+-- the admin role's permissions or delete a predefined role.
+create or replace function roster_predefined_roles_writable() returns boolean language sql stable as $$
+  select coalesce(current_setting('roster.predefined_roles', true), '') = 'writable'
+     and pg_has_role(current_user, (select c.relowner from pg_class c where c.oid = 'roles'::regclass), 'usage')
+$$;
+
 do $$
 begin
+  execute format('alter function roster_predefined_roles_writable() set search_path = %I, pg_temp', current_schema());
   execute format('alter function roster_record_apply(bigint, text, text, text, text, jsonb, json) set search_path = %I, pg_temp',
                  current_schema());
   execute format('alter function roster_create_predefined_roles() security definer set search_path = %I, pg_temp',
