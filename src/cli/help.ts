@@ -1,7 +1,7 @@
 /** Help texts, one per command, each with an example. */
 import { PERMISSIONS } from '../model/permissions.ts';
 
-export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion';
+export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion' | 'db';
 
 const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; an empty value is an error;
                        if neither is set, an embedded PostgreSQL kept in ./.roster/, never when $CI is set)
@@ -27,6 +27,7 @@ const USAGE: Record<CommandName, string> = {
   export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL | --embedded]',
   show: 'usage: roster show PLAN.json [--format text|json|markdown]',
   completion: 'usage: roster completion [bash|zsh|fish]',
+  db: 'usage: roster db serve [--port N] | roster db shell',
 };
 
 export function usageOf(command: CommandName): string {
@@ -47,6 +48,7 @@ Commands:
   export     write the organization in the database as YAML files, to adopt roster
   migrate    create or upgrade roster's tables in the database
   completion print a shell completion script
+  db         open the embedded PostgreSQL to other tools: \`db serve\` (a connection string) or \`db shell\` (psql)
 
 PATH is a file or a directory searched recursively for *.yaml and *.yml (default: the current directory).
 Run \`roster <command> --help\` for a command's options and an example.
@@ -141,6 +143,19 @@ from. Needs no database. Exit 0 when the file is intact, 1 otherwise.
 
 Example:
   ROSTER_PLAN_KEY=… roster show plan.json --format markdown
+`,
+  db: `${USAGE.db}
+
+Opens the embedded PostgreSQL (./.roster/, the database roster uses when no DATABASE_URL is given) to other
+tools, for example to edit a row and then see it with roster drift. \`db serve\` starts it, prints a connection
+string on stdout and serves it until Ctrl-C (one connection at a time). \`db shell\` runs psql on it. Meanwhile
+other roster commands on it say who holds it.
+
+  --port N             serve on this loopback port (default: any free one)
+
+Example:
+  roster db shell
+  roster db serve --port 54329
 `,
   completion: `${USAGE.completion}
 

@@ -54,6 +54,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     force: { type: 'boolean' },
   },
   completion: { ...COMMON },
+  db: { ...COMMON, port: { type: 'string' } },
 };
 
 /** Every command's long flags, for shell completion. */
@@ -63,7 +64,9 @@ function completionFlags(): Record<string, string[]> {
 
 /** Runs roster with `argv` (without node and the script) and returns the exit code. Never throws. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const timed = { ...io, timings: createTimings(io), progress: createProgress(io) };
+  const progress = createProgress(io);
+  // Output clears the status line first, so a message never runs into it.
+  const timed = { ...io, stdout: progress.wrap(io.stdout), stderr: progress.wrap(io.stderr), timings: createTimings(io), progress };
   try {
     return await dispatch(argv, timed);
   } catch (error) {
@@ -190,6 +193,15 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         databaseUrl: url,
         io: cliIo,
       });
+    }
+    case 'db': {
+      const [action, ...extra] = paths;
+      if ((action !== 'serve' && action !== 'shell') || extra.length > 0) throw new UserError(usageOf('db'));
+      const port = values.port as string | undefined;
+      if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+        throw new UserError(`--port takes a port number from 1 to 65535, not '${port}'`);
+      }
+      return (await import('./commands/db.ts')).dbCommand({ action, port: port === undefined ? undefined : Number(port), io: cliIo });
     }
     case 'completion':
       if (paths.length > 1) throw new UserError(usageOf('completion'));

@@ -1,10 +1,10 @@
 /** Steps the commands share: load the configuration, use the database, read a snapshot of the state. */
 import { createHash } from 'node:crypto';
 import type { DatabaseTransactionConnection } from 'slonik';
-import { readFile } from 'node:fs/promises';
 import type { DesiredConfig } from '../config/assemble.ts';
 import { cacheEnabled, configKey, fromCachedConfig, readCache, toCachedConfig, writeCache, type CachedConfig } from '../config/cache.ts';
 import { discoverFiles, displayPath } from '../config/discover.ts';
+import { readConfigFiles } from '../config/read-files.ts';
 import { assertPasswordFilesConfined } from '../config/password-references.ts';
 import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
@@ -15,15 +15,20 @@ import { normalizeState, type OrgState } from '../model/state.ts';
 import { databaseUrl } from './context.ts';
 import { phase, type CliIo } from './io.ts';
 
-/** Opens the database named by the flag, DATABASE_URL, or the embedded one (migrating it when asked). The caller closes it. */
-function openDatabaseFor(flag: string | undefined, io: CliIo, migrate = false): Promise<Database> {
+/**
+ * Opens the database named by the flag, DATABASE_URL, or the embedded one (migrating it when asked). The caller
+ * closes it. `purpose` names the command to another process that finds the embedded database taken.
+ */
+export function openDatabaseFor(flag: string | undefined, io: CliIo, options: { migrate?: boolean; purpose?: string } = {}): Promise<Database> {
   return phase(io, 'connect', () =>
     openDatabase({
       url: databaseUrl(flag, io),
       root: io.cwd,
       log: (message) => io.stderr.write(`${message}\n`),
-      migrate,
+      migrate: options.migrate ?? false,
       onQuery: io.timings ? () => io.timings!.query() : undefined,
+      purpose: options.purpose ?? 'roster',
+      step: (name, work) => phase(io, name, work),
     }),
   );
 }
@@ -38,7 +43,7 @@ export async function usingDatabase<T>(
   options: { databaseUrl: string | undefined; io: CliIo; writes: boolean; migrate?: boolean },
   work: (database: Database) => Promise<T>,
 ): Promise<T> {
-  const database = await openDatabaseFor(options.databaseUrl, options.io, options.migrate);
+  const database = await openDatabaseFor(options.databaseUrl, options.io, { migrate: options.migrate ?? false });
   let result: T;
   try {
     result = await work(database);
@@ -68,7 +73,7 @@ export async function loadConfiguration(
 ): Promise<{ config: DesiredConfig; key: string }> {
   return phase(io, 'load', async () => {
     const files = await discoverFiles({ paths, cwd: io.cwd });
-    const contents = await Promise.all(files.map((file) => readFile(file)));
+    const contents = await readConfigFiles(files, io.cwd);
     const shown = files.map((file, i) => ({ shown: displayPath(file, io.cwd), content: contents[i]! }));
     const key = await configKey(shown);
     const useCache = options.cache !== false && cacheEnabled(io.env);
@@ -87,17 +92,17 @@ export async function loadConfiguration(
   });
 }
 
-/** Runs `read` in one consistent, read-only snapshot of the database. */
-export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
-  return database.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
-    return read(tx);
 /** `config` once its password files are known to be inside the configuration (config/password-references.ts). */
 async function confinedPasswordFiles(config: DesiredConfig, paths: readonly string[], io: CliIo): Promise<DesiredConfig> {
   await assertPasswordFilesConfined(config, { paths, cwd: io.cwd, env: io.env });
   return config;
 }
 
+/** Runs `read` in one consistent, read-only snapshot of the database. */
+export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
+  return database.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+    return read(tx);
   });
 }
 

@@ -10,6 +10,7 @@ import { explainDatabaseFailure } from './failures.ts';
 import { connectionStringProblem, redactUrl, rememberConnectionSecrets, rootMessage } from './redact.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
 import { sql } from './sql.ts';
+import { driverSslMode } from './ssl-mode.ts';
 
 export interface Database {
   readonly pool: DatabasePool;
@@ -31,6 +32,10 @@ export interface OpenOptions {
   readonly migrate?: boolean;
   /** Called before every query (to count round trips in benchmarks). */
   readonly onQuery?: () => void;
+  /** The command, for the message another process shows while this one holds the embedded database. */
+  readonly purpose?: string;
+  /** Runs a named step (shown on a terminal's status line while the embedded database starts). */
+  readonly step?: <T>(name: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /**
@@ -40,10 +45,11 @@ export interface OpenOptions {
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   if (options.url === null) {
     options.log(`Using the embedded PostgreSQL in ${join(options.root, '.roster')} (started for this run, stopped on exit; set DATABASE_URL or --database-url to use your own).`);
-    const server = await startEmbedded({ root: options.root });
+    const server = await startEmbedded({ root: options.root, purpose: options.purpose, step: options.step });
     try {
       const database = await connect({ url: server.url, description: server.directory, embedded: true, stop: () => server.stop(), onQuery: options.onQuery });
-      const applied = await migrateOrThrow(database, options.log);
+      const step = options.step ?? ((_name, work) => work());
+      const applied = await step('migrate', () => migrateOrThrow(database, options.log));
       if (applied.length > 0) options.log(`Created the roster schema in the embedded database.`);
       return database;
     } catch (error) {
@@ -54,7 +60,9 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   rememberConnectionSecrets(options.url);
   const problem = connectionStringProblem(options.url);
   if (problem !== null) throw new DatabaseError(`${problem}.`);
-  const database = await connect({ url: options.url, description: redactUrl(options.url), embedded: false, stop: async () => {}, onQuery: options.onQuery });
+  const ssl = driverSslMode(options.url);
+  if ('problem' in ssl) throw new DatabaseError(`${ssl.problem}.`);
+  const database = await connect({ url: ssl.url, description: redactUrl(options.url), embedded: false, stop: async () => {}, onQuery: options.onQuery });
   try {
     if (options.migrate) await migrateOrThrow(database, options.log);
     else await assertSchemaCurrent(database.pool);
