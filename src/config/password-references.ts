@@ -9,8 +9,9 @@
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ConfigError, type Diagnostic } from '../errors.ts';
-import { emailKey } from '../model/state.ts';
+import { emailKey, rowId } from '../model/state.ts';
 import type { DesiredConfig } from './assemble.ts';
+import { positionAt, type PathSegment } from './source-file.ts';
 
 /** The environment variable `--password-files-from DIR` sets, so that every step of a command sees it. */
 export const PASSWORD_FILES_FROM = 'ROSTER_PASSWORD_FILES_FROM';
@@ -42,15 +43,16 @@ export async function passwordFileRules(paths: readonly string[], cwd: string, e
 
 /**
  * Why the password file `path` (as the plan carries it: absolute, or relative to `rules.cwd`) may not be used, or
- * null when it may. Never reads the file's content.
+ * null when it may. `written` is the reference as written in the file, when known (an absolute one is refused even
+ * inside the configuration: it would not survive a move). Never reads the file's content.
  */
-export async function passwordFileProblem(path: string, rules: PasswordFileRules): Promise<string | null> {
+export async function passwordFileProblem(path: string, rules: PasswordFileRules, written?: string): Promise<string | null> {
   const absolute = resolve(rules.cwd, path);
   const inAllowed = rules.alsoFrom !== null && isInside(absolute, rules.alsoFrom);
   const elsewhere = `password files must be inside the configuration's directory (${shown(rules.roots[0]!, rules.cwd)}), or name the directory that holds them with --password-files-from DIR`;
   if (!inAllowed) {
-    if (isAbsolute(path)) return `'${path}' is an absolute path; ${elsewhere}`;
-    if (!rules.roots.some((root) => isInside(absolute, root))) return `'${path}' leaves the configuration's directory; ${elsewhere}`;
+    if (written !== undefined && isAbsolute(written)) return `'${written}' is an absolute path; ${elsewhere}`;
+    if (!rules.roots.some((root) => isInside(absolute, root))) return `'${written ?? path}' leaves the configuration's directory; ${elsewhere}`;
   }
   const link = await lstat(absolute).catch(() => null);
   if (link === null) return null;
@@ -79,9 +81,15 @@ export async function assertPasswordFilesConfined(
   for (const user of config.state.users) {
     const reference = user.initialPassword;
     if (reference?.kind !== 'file') continue;
-    const problem = await passwordFileProblem(reference.path, rules);
-    const position = config.passwordPositions.get(emailKey(user.email));
-    if (problem !== null && position) diagnostics.push({ position, message: `initialPassword.file of ${user.email}: ${problem}` });
+    // Where the reference is written, and how: known unless the configuration came from the cache, which holds
+    // only configurations that passed this check (how a reference is written is part of the cache key).
+    const location = config.locations.get(rowId('user', user.email));
+    const referencePath = location ? [...location.path, 'initialPassword', 'file'] : null;
+    const written = location && referencePath ? valueAt(location.file.value, referencePath) : undefined;
+    const problem = await passwordFileProblem(reference.path, rules, typeof written === 'string' ? written : undefined);
+    if (problem === null) continue;
+    const position = location && referencePath ? positionAt(location.file, referencePath) : config.passwordPositions.get(emailKey(user.email));
+    if (position) diagnostics.push({ position, message: `initialPassword.file of ${user.email}: ${problem}` });
   }
   if (diagnostics.length > 0) throw new ConfigError(diagnostics);
 }
@@ -104,4 +112,13 @@ function isInside(path: string, directory: string): boolean {
 function shown(path: string, cwd: string): string {
   const rel = relative(cwd, path);
   return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
+  let current = value;
+  for (const segment of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
 }

@@ -56,6 +56,10 @@ describe('password files', () => {
     expect(result.stderr).not.toMatch(/u[678]@files\.example/);
     expect(result.stderr).toMatch(/^6 problems found; nothing was changed\.$/m);
     expect(result.stderr).not.toContain('Outside-Secret-1');
+    // The same from another working directory, where the files are shown by absolute paths.
+    const elsewhere = await spawnRoster(['validate', dir], { cwd: outside });
+    expect(elsewhere.stderr).toMatch(/^6 problems found; nothing was changed\.$/m);
+    expect(elsewhere.stderr).not.toMatch(/u[678]@files\.example/);
   }, 120_000);
 
   it('may live in a directory named with --password-files-from', async () => {
