@@ -145,14 +145,13 @@ export async function verifyPassword(password: string, phc: string): Promise<boo
 export function checkSuppliedHash(phc: string): string | null {
   const hash = parsePhc(phc);
   if ('problem' in hash) return hash.problem;
-  if (hash.salt.length < MIN_SALT_BYTES) return `${hash.algorithm} hash has a salt of ${hash.salt.length} bytes; at least ${MIN_SALT_BYTES} are needed`;
-  if (hash.key.length < MIN_KEY_BYTES) return `${hash.algorithm} hash has a key of ${hash.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`;
-  if (hash.algorithm === 'scrypt') {
-    if (hash.logN < SCRYPT_MIN_LOG_N || hash.r < 8) return `scrypt hash is weaker than OWASP's minimum (ln=${SCRYPT_MIN_LOG_N}, r=8, p=1)`;
-    return null;
+  if (hash.algorithm === 'scrypt' && (hash.logN < SCRYPT_MIN_LOG_N || hash.r < 8)) {
+    return `scrypt hash is weaker than OWASP's minimum (ln=${SCRYPT_MIN_LOG_N}, r=8, p=1)`;
   }
-  if (!ARGON2_OWASP.some((pair) => hash.m >= pair.m && hash.t >= pair.t)) {
+  if (hash.algorithm === 'argon2id' && !ARGON2_OWASP.some((pair) => hash.m >= pair.m && hash.t >= pair.t)) {
     return `argon2id hash is weaker than OWASP's minimum (one of ${ARGON2_OWASP.map((pair) => `m=${pair.m},t=${pair.t}`).join('; ')}, or more of both)`;
   }
+  if (hash.salt.length < MIN_SALT_BYTES) return `${hash.algorithm} hash has a salt of ${hash.salt.length} bytes; at least ${MIN_SALT_BYTES} are needed`;
+  if (hash.key.length < MIN_KEY_BYTES) return `${hash.algorithm} hash has a key of ${hash.key.length} bytes; at least ${MIN_KEY_BYTES} are needed`;
   return null;
 }
