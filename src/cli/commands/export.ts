@@ -1,11 +1,12 @@
 /** `roster export --out DIR`: the organization as stored, as configuration files, to adopt roster. */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
 import { sql } from '../../db/sql.ts';
 import { packagePath } from '../../paths.ts';
 import { UserError } from '../../errors.ts';
 import { describeSkipped, exportValidated } from '../../export/export.ts';
 import type { CliIo } from '../io.ts';
+import { prepareOutputDirectory, writeInto } from '../output-directory.ts';
 import { readSnapshot, usingDatabase } from '../session.ts';
 
 const SCHEMA = packagePath('schema', 'roster.schema.json');
@@ -24,6 +25,7 @@ export interface ExportCommandOptions {
 export async function exportCommand(options: ExportCommandOptions): Promise<number> {
   const { io } = options;
   const out = resolve(io.cwd, options.out);
+  await prepareOutputDirectory(out, options.out);
   const existing = await readdir(out, { recursive: true }).catch(() => [] as string[]);
   if (!options.force && existing.some((name) => /\.ya?ml$/i.test(String(name)))) {
     throw new UserError(`${options.out} already holds YAML files; choose an empty directory or pass --force to overwrite`);
@@ -41,10 +43,8 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
     });
     const left = (type: string) => skipped.filter((row) => row.type === type).length;
     const counts = `${stored.state.companies.length - left('company')} companies, ${stored.state.roles.length - left('role')} custom roles, ${stored.state.users.length - left('user')} users`;
-    for (const [name, content] of files) {
-      await mkdir(dirname(join(out, name)), { recursive: true });
-      await writeFile(join(out, name), content);
-    }
+    // Never through a symbolic link placed in the output directory.
+    for (const [name, content] of files) await writeInto(out, name, content, options.out);
     io.stderr.write(`Exported organization ${key} (${counts}) to ${files.size} files in ${options.out}. No passwords or hashes are exported.\n`);
     if (skipped.length > 0) {
       io.stderr.write(
