@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Document, isMap, isSeq, parseDocument, visit } from 'yaml';
 import { configFromContents } from '../config/load.ts';
 import { compareStrings, ConfigError, UserError, type Diagnostic } from '../errors.ts';
+import { escapeText } from '../render/escape.ts';
 import { emailKey, showStored, sortedBy, type OrgState } from '../model/state.ts';
 import { screenStoredState } from '../plan/stored-problems.ts';
 
@@ -32,7 +33,7 @@ export interface SkippedRow {
 export function exportOrganization(state: OrgState, options: ExportOptions): Map<string, string> {
   const files = new Map<string, string>();
   const header = (depth: number, what: string) =>
-    `# yaml-language-server: $schema=${'../'.repeat(depth)}${options.schemaPath}\n# ${what}, exported by roster from ${options.source}.\n`;
+    `# yaml-language-server: $schema=${'../'.repeat(depth)}${options.schemaPath}\n# ${what}, exported by roster from ${escapeText(options.source)}.\n`;
 
   const organization = { key: state.organization.key, name: state.organization.name, ...(options.ignoreUnmanaged ? { unmanagedUsers: 'ignore' } : {}) };
   files.set('organization.yaml', header(0, 'The organization') + yaml({ organization }));
