@@ -34,7 +34,7 @@ export function checkGuards(options: {
   const { changes, before, after } = options;
   const activeBefore = before?.users.filter((u) => u.active).length ?? 0;
   const violations: GuardViolation[] = [];
-  const deactivation = massDeactivation(changes, after, activeBefore, limits.maxDeactivations);
+  const deactivation = massDeactivation(changes, before, after, activeBefore, limits.maxDeactivations);
   if (deactivation) violations.push(deactivation);
   const reassignment = massReassignment(changes, before, activeBefore, limits.maxReassignments);
   if (reassignment) violations.push(reassignment);
@@ -43,17 +43,33 @@ export function checkGuards(options: {
   return violations;
 }
 
-/** Users deactivated, plus active holders of a role that loses a permission: both lose access they had. */
-function massDeactivation(changes: readonly Change[], after: OrgState, activeBefore: number, limit: UserLimit): GuardViolation | null {
+/**
+ * Users deactivated, plus the users who held a role that loses a permission and still hold it, active, afterwards:
+ * both lose access they had. (Users moved into the role, or created with it, had nothing to lose.)
+ */
+function massDeactivation(
+  changes: readonly Change[],
+  before: OrgState | null,
+  after: OrgState,
+  activeBefore: number,
+  limit: UserLimit,
+): GuardViolation | null {
   const deactivated = changes.filter((c) => c.type === 'user' && c.action === 'deactivate').map((c) => c.key);
   const counted = new Set(deactivated.map(emailKey));
+  // Each stored holder's role before the plan, by the email it has after it (a rename changes the email, not the row).
+  const renamed = new Map<string, string>();
+  for (const c of changes) if (c.type === 'user' && c.action !== 'create' && c.fields.email) renamed.set(emailKey(storedEmail(c)), emailKey(c.key));
+  const roleBefore = new Map<string, string>();
+  for (const u of before?.users ?? []) if (u.active) roleBefore.set(renamed.get(emailKey(u.email)) ?? emailKey(u.email), u.role);
   const losses: { role: string; removed: Permission[]; holders: string[] }[] = [];
   for (const change of changes) {
     if (change.type !== 'role' || change.action !== 'update' || !change.fields.permissions) continue;
     const kept = new Set(change.fields.permissions.after ?? []);
     const removed = (change.fields.permissions.before ?? []).filter((p) => !kept.has(p));
     if (removed.length === 0) continue;
-    const holders = after.users.filter((u) => u.active && u.role === change.key && !counted.has(emailKey(u.email))).map((u) => u.email);
+    const holders = after.users
+      .filter((u) => u.active && u.role === change.key && roleBefore.get(emailKey(u.email)) === change.key && !counted.has(emailKey(u.email)))
+      .map((u) => u.email);
     for (const email of holders) counted.add(emailKey(email));
     if (holders.length > 0) losses.push({ role: change.key, removed, holders });
   }

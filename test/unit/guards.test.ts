@@ -68,8 +68,17 @@ describe('mass deactivation guard (default: more than 5 users and either more th
     expect(found.map((v) => v.guard)).toEqual(['mass-deactivation']);
     expect(found[0]!.users).toHaveLength(20);
     expect(found[0]!.message).toContain('takes run_workflows from the 20 active holders of role ops: 20 of 61 active users (32.8%) lose access');
-    // Gaining a permission takes nothing away; nor does renaming the role.
+    // Gaining a permission takes nothing away.
     expect(guardsOf(org({ roles: [role('ops', ['manage_companies', 'run_workflows', 'view_dashboards'])], users }), actual)).toEqual([]);
+  });
+
+  it('does not count users moved into a role, or created with it, when it loses a permission: they had nothing to lose', () => {
+    const users = people(40);
+    const actual = org({ roles: [role('ops', ['run_workflows', 'view_dashboards'])], users });
+    const moved = users.map((u, i) => (i > 0 && i <= 20 ? { ...u, role: 'ops' } : u));
+    const created = Array.from({ length: 20 }, (_, i) => user(`new${i}@acme.com`, { role: 'ops' }));
+    const desired = org({ roles: [role('ops', ['view_dashboards'])], users: [...moved, ...created] });
+    expect(guardsOf(desired, actual)).toEqual([]);
   });
 
   it('adds permission losses and deactivations together', () => {

@@ -64,7 +64,7 @@ function cutRows(markdown: string): Map<ChangeAction, number> {
   const names: Record<string, ChangeAction> = { deletion: 'delete', deactivation: 'deactivate', reactivation: 'reactivate', create: 'create', update: 'update' };
   const cut = new Map<ChangeAction, number>();
   for (const part of line.split(', ').filter(Boolean)) {
-    const [, n, name] = /^([\d,]+) (\w+?)s?$/.exec(part)!;
+    const [, n, name] = /^([\d,]+) (.+?)s?$/.exec(part)!;
     if (names[name!]) cut.set(names[name!]!, Number(n!.replace(/,/g, '')));
   }
   return cut;
