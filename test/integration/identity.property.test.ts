@@ -26,7 +26,7 @@ const char = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
 );
 // PostgreSQL text holds no NUL; unpaired surrogates cannot be sent as UTF-8.
-const text = fc.array(char, { maxLength: 24 }).map((parts) => parts.join('').replace(/\0/g, '')).filter((s) => s.isWellFormed?.() ?? !/[\ud800-\udfff]/.test(s));
+const text = fc.array(char, { maxLength: 24 }).map((parts) => parts.join('').replace(/\0/g, '')).filter((s) => !/\p{Cs}/u.test(s));
 
 async function keysInDatabase(emails: readonly string[]): Promise<string[]> {
   const rows = await database().pool.any(sql.unsafe`
