@@ -1,7 +1,8 @@
 /**
  * Where roster's own files are: the package root, and the data files under it (schemas, migrations).
- * Every path to a shipped file goes through here, so the sources run the same from src/ and from the
- * start-up bundle bin/roster.js keeps in .roster-build/.
+ * Every path to a shipped file goes through here, so the code runs the same from the sources (src/, in
+ * development) and compiled (dist/, in the package): both sit one level below the root, which holds schema/
+ * and src/db/migrations/ in the checkout and in the installed package alike (package.json `files`).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
