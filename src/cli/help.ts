@@ -70,7 +70,8 @@ Compares the files with the database and prints the changes apply would make, se
 Changes nothing. Exit 1 when the plan breaks a guard rail or cannot be applied.
 
   --format FORMAT      text for people (default), json for machines (schema/plan.schema.json),
-                       markdown for pull-request comments (sensitive changes first, below 60,000 characters)
+                       markdown for pull-request comments (ordered by risk: what blocks the plan, sensitive
+                       changes, deletions, deactivations first; below 60,000 characters)
   --out FILE           also write a plan file, to apply exactly this plan later: roster apply FILE
                        (bound to the files, organization and database; with $ROSTER_PLAN_KEY, an HMAC)
   --detailed-exitcode  exit 2 when there are changes, 0 when there are none
