@@ -38,55 +38,82 @@ interface Located<T> {
 }
 
 /**
- * Assembles the organization from parsed files, schema-valid or not (`partial` when some files could not be parsed).
- * Returns a config only when the files passed the schema (the caller knows) and there is no diagnostic here.
- * Returns the diagnostics of every cross-file problem; `config` is null when there is any.
+ * Assembles the organization from parsed files, schema-valid or not. `unparsed` holds the files that could not be
+ * parsed (their path as shown, and their text). Every item takes part in the cross-file checks with whatever fields are usable, so that a mistake
+ * the schema reports does not hide another one until the next run. Returns a config only when every item was
+ * complete and there is no diagnostic here; returns the diagnostics of every cross-file problem.
  */
 export function assembleConfig(
   files: readonly SourceFile[],
-  options: { partial?: boolean } = {},
+  options: { unparsed?: readonly { readonly path: string; readonly text: string }[] } = {},
 ): { config: DesiredConfig | null; diagnostics: Diagnostic[] } {
-  // With `partial`, some files or items were unusable: what they define is unknown, so missing things are not reported.
   const diagnostics: Diagnostic[] = [];
   const at = (item: { file: SourceFile; path: readonly PathSegment[] }, ...rest: PathSegment[]) => positionAt(item.file, [...item.path, ...rest]);
 
-  const organizations: Located<{ key: string; name: string; unmanagedUsers?: 'deactivate' | 'ignore' }>[] = [];
+  /** Every `organization:` written, usable or not; the complete ones in `organizationSpecs`. */
+  const organizations: Located<unknown>[] = [];
   const companies: Located<CompanySpec>[] = [];
   const roles: Located<RoleSpec>[] = [];
   const users: Located<RawUser>[] = [];
-  let partial = options.partial ?? false;
+  /** Items by their usable identifying fields, complete or not: what the cross-file checks look at. */
+  const companyKeys: Located<string>[] = [];
+  const roleKeys: Located<string>[] = [];
+  const userViews: Located<UserView>[] = [];
+  // What the files say in a form that cannot be used (files that did not parse, items without a usable key),
+  // as text: a name counts as possibly declared there when it appears in it, so a reference to it is not
+  // reported as unknown while the other references still are.
+  const unusable: string[] = (options.unparsed ?? []).map((file) => file.text);
+  let complete = (options.unparsed ?? []).length === 0;
   for (const file of files) {
-    if (!isObject(file.value)) partial = true;
-    const root = (isObject(file.value) ? file.value : {}) as Record<string, unknown>;
-    // Items the schema rejected still take part when their identifying fields are usable, so that cross-file
-    // problems are reported in the same run; anything unusable makes the picture partial.
-    const usable = <T>(section: string, guard: (item: unknown) => item is T, add: (item: T, path: PathSegment[]) => void) => {
+    if (!isObject(file.value)) {
+      unusable.push(file.text);
+      complete = false;
+      continue;
+    }
+    const root = file.value;
+    const each = (section: string, visit: (item: unknown, path: PathSegment[]) => boolean) => {
       const list = root[section];
       if (list === undefined) return;
       if (!Array.isArray(list)) {
-        partial = true;
+        unusable.push(describeUnusable(list));
+        complete = false;
         return;
       }
-      list.forEach((item, i) => (guard(item) ? add(item, [section, i]) : (partial = true)));
+      list.forEach((item, i) => {
+        if (!visit(item, [section, i])) complete = false;
+      });
     };
     if (root.organization !== undefined) {
-      if (isOrganization(root.organization)) organizations.push({ value: root.organization, file, path: ['organization'] });
-      else partial = true;
+      organizations.push({ value: root.organization, file, path: ['organization'] });
+      if (!isOrganization(root.organization)) complete = false;
     }
-    usable('companies', isCompany, (value, path) => companies.push({ value, file, path }));
-    usable('roles', isRole, (value, path) =>
-      roles.push({
-        value: { key: value.key, name: value.name, description: value.description ?? null, permissions: value.permissions as Permission[] },
-        file,
-        path,
-      }),
-    );
-    usable('users', isUser, (value, path) => users.push({ value, file, path }));
+    each('companies', (item, path) => {
+      if (isObject(item) && isText(item.key)) companyKeys.push({ value: item.key, file, path });
+      else unusable.push(describeUnusable(item));
+      if (!isCompany(item)) return false;
+      companies.push({ value: { key: item.key, name: item.name }, file, path });
+      return true;
+    });
+    each('roles', (item, path) => {
+      if (isObject(item) && isText(item.key)) roleKeys.push({ value: item.key, file, path });
+      else unusable.push(describeUnusable(item));
+      if (!isRole(item)) return false;
+      roles.push({ value: { key: item.key, name: item.name, description: item.description ?? null, permissions: item.permissions as Permission[] }, file, path });
+      return true;
+    });
+    each('users', (item, path) => {
+      if (isObject(item)) userViews.push({ value: userView(item), file, path });
+      if (!isUser(item)) return false;
+      users.push({ value: item, file, path });
+      return true;
+    });
   }
+  let written: Set<string> | undefined;
+  const mightDeclare = (name: string) => (written ??= wordsOf(unusable)).has(name);
 
-  if (organizations.length === 0 && !partial) {
+  if (organizations.length === 0 && !mightDeclare('organization')) {
     diagnostics.push({
-      position: { file: files[0]?.path ?? '.', line: 1, col: 1 },
+      position: { file: files[0]?.path ?? options.unparsed?.[0]?.path ?? '.', line: 1, col: 1 },
       message: 'no organization: add `organization: { key: …, name: … }` to exactly one file',
     });
   }
@@ -98,24 +125,24 @@ export function assembleConfig(
     });
   }
 
-  checkUnique({ items: companies, keyOf: (c) => c.key, message: (c) => `duplicate company key '${c.key}'`, at, diagnostics, field: 'key' });
-  checkUnique({ items: roles, keyOf: (r) => r.key, message: (r) => `duplicate role key '${r.key}'`, at, diagnostics, field: 'key' });
-  for (const role of roles) {
-    if (isPredefinedRole(role.value.key)) {
+  checkUnique({ items: companyKeys, keyOf: (key) => key, message: (key) => `duplicate company key '${key}'`, at, diagnostics, field: 'key' });
+  checkUnique({ items: roleKeys, keyOf: (key) => key, message: (key) => `duplicate role key '${key}'`, at, diagnostics, field: 'key' });
+  for (const role of roleKeys) {
+    if (isPredefinedRole(role.value)) {
       diagnostics.push({
         position: at(role, 'key'),
-        message: `'${role.value.key}' is a predefined role (${Object.keys(PREDEFINED_ROLES).join(', ')}); give the custom role another key`,
+        message: `'${role.value}' is a predefined role (${Object.keys(PREDEFINED_ROLES).join(', ')}); give the custom role another key`,
       });
     }
   }
 
   // Emails and former emails share one namespace: each identifies at most one user.
-  const emails = new Map<string, { item: Located<RawUser>; path: PathSegment[]; former: boolean }>();
-  for (const user of users) {
-    const own = emailKey(user.value.email);
+  const emails = new Map<string, { item: Located<UserView>; path: PathSegment[]; former: boolean }>();
+  for (const user of userViews) {
+    const own = user.value.email === undefined ? undefined : emailKey(user.value.email);
     const candidates: { email: string; path: PathSegment[]; former: boolean }[] = [
-      { email: user.value.email, path: ['email'], former: false },
-      ...(user.value.formerEmails ?? []).map((email, i) => ({ email, path: ['formerEmails', i], former: true })),
+      ...(user.value.email === undefined ? [] : [{ email: user.value.email, path: ['email'], former: false }]),
+      ...user.value.formerEmails.map(({ email, index }) => ({ email, path: ['formerEmails', index], former: true })),
     ];
     for (const candidate of candidates) {
       const key = emailKey(candidate.email);
@@ -138,8 +165,8 @@ export function assembleConfig(
     }
   }
 
-  for (const user of users) {
-    if (user.value.resetPassword !== undefined && user.value.initialPassword === undefined) {
+  for (const user of userViews) {
+    if (user.value.resetPassword && !user.value.hasInitialPassword) {
       diagnostics.push({
         position: at(user, 'resetPassword'),
         message: `${describePath([...user.path, 'resetPassword'])}: a password reset needs initialPassword, where the new password comes from`,
@@ -153,36 +180,37 @@ export function assembleConfig(
     if (problem) diagnostics.push({ position: at(user, 'initialPassword', 'hash'), message: `${describePath([...user.path, 'initialPassword', 'hash'])}: ${problem}` });
   }
 
-  const companyKeys = new Set(companies.map((c) => c.value.key));
-  const roleKeys = new Set(roles.map((r) => r.value.key));
-  for (const user of partial ? [] : users) {
-    if (!companyKeys.has(user.value.company)) {
+  const declaredCompanies = new Set(companyKeys.map((c) => c.value));
+  const declaredRoles = new Set(roleKeys.map((r) => r.value));
+  for (const user of userViews) {
+    const { company, role } = user.value;
+    if (company !== undefined && !declaredCompanies.has(company) && !mightDeclare(company)) {
       diagnostics.push({
         position: at(user, 'company'),
-        message: `unknown company '${user.value.company}'${suggest(user.value.company, companyKeys)}; declare it under companies`,
+        message: `unknown company '${company}'${suggest(company, declaredCompanies)}; declare it under companies`,
       });
     }
-    if (!isPredefinedRole(user.value.role) && !roleKeys.has(user.value.role)) {
+    if (role !== undefined && !isPredefinedRole(role) && !declaredRoles.has(role) && !mightDeclare(role)) {
       diagnostics.push({
         position: at(user, 'role'),
-        message: `unknown role '${user.value.role}'${suggest(user.value.role, roleKeys)}; use a predefined role (${Object.keys(PREDEFINED_ROLES).join(', ')}) or declare it under roles`,
+        message: `unknown role '${role}'${suggest(role, declaredRoles)}; use a predefined role (${Object.keys(PREDEFINED_ROLES).join(', ')}) or declare it under roles`,
       });
     }
   }
 
-  if (diagnostics.length > 0 || partial || options.partial) return { config: null, diagnostics };
+  const organization = organizations[0]?.value;
+  if (diagnostics.length > 0 || !complete || !isOrganization(organization)) return { config: null, diagnostics };
 
   const passwordPositions = new Map<string, SourcePosition>();
   for (const user of users) {
     if (user.value.initialPassword) passwordPositions.set(emailKey(user.value.email), at(user, 'initialPassword'));
   }
   const state: OrgState = {
-    organization: { key: organizations[0]!.value.key, name: organizations[0]!.value.name },
+    organization: { key: organization.key, name: organization.name },
     companies: companies.map((c) => ({ key: c.value.key, name: c.value.name })),
     roles: roles.map((r) => r.value),
     users: users.map((u) => toUserSpec(u)),
   };
-  const organization = organizations[0]!.value;
   const locations = new Map<string, SourceLocation>([[rowId('organization', organization.key), organizations[0]!]]);
   for (const c of companies) locations.set(rowId('company', c.value.key), c);
   for (const r of roles) locations.set(rowId('role', r.value.key), r);
@@ -211,6 +239,48 @@ interface RawUser {
   formerEmails?: string[];
   initialPassword?: { env?: string; file?: string; hash?: string };
   resetPassword?: string;
+}
+
+/** What the cross-file checks can use of a user item, whatever else is wrong with it. */
+interface UserView {
+  readonly email?: string;
+  /** Former emails that are text, with their index in the list. */
+  readonly formerEmails: readonly { readonly email: string; readonly index: number }[];
+  readonly role?: string;
+  readonly company?: string;
+  readonly resetPassword: boolean;
+  /** Whether initialPassword is written at all, and its fields when it is a mapping. */
+  readonly hasInitialPassword: boolean;
+  readonly initialPassword?: Readonly<Record<string, unknown>>;
+}
+
+function userView(item: Readonly<Record<string, unknown>>): UserView {
+  const formerEmails = Array.isArray(item.formerEmails) ? item.formerEmails : [];
+  return {
+    email: isText(item.email) ? item.email : undefined,
+    formerEmails: formerEmails.flatMap((email: unknown, index) => (isText(email) ? [{ email, index }] : [])),
+    role: isText(item.role) ? item.role : undefined,
+    company: isText(item.company) ? item.company : undefined,
+    resetPassword: item.resetPassword !== undefined,
+    hasInitialPassword: item.initialPassword !== undefined,
+    initialPassword: isObject(item.initialPassword) ? item.initialPassword : undefined,
+  };
+}
+
+/** The words of `texts` (runs between YAML's and JSON's punctuation): the names they could declare. */
+function wordsOf(texts: readonly string[]): Set<string> {
+  const words = new Set<string>();
+  for (const text of texts) for (const [word] of text.matchAll(/[^\s,:[\]{}"'#&*!|>]+/g)) words.add(word);
+  return words;
+}
+
+/** An unusable part of a file as text, for {@link assembleConfig}'s "might it declare this name" test. */
+function describeUnusable(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? '';
+  } catch {
+    return String(value);
+  }
 }
 
 interface RawRole {

@@ -2,7 +2,6 @@
  * Loading the configuration: find the files, read them, parse, check against the schema, assemble.
  * The only part of config/ that touches the file system (with discover.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { ConfigError, type Diagnostic } from '../errors.ts';
 import { assembleConfig, type DesiredConfig } from './assemble.ts';
 import { discoverFiles, displayPath, type DiscoverOptions } from './discover.ts';
@@ -10,6 +9,8 @@ import { checkAgainstSchema } from './schema-check.ts';
 import { checkStorableText } from './text-check.ts';
 import { NOT_FAST } from './fast-yaml.ts';
 import { fastParseAll } from './parallel-parse.ts';
+import { readConfigFiles } from './read-files.ts';
+import { overlongValues } from './size-limits.ts';
 import { parseSourceFile, type SourceFile } from './source-file.ts';
 
 export { discoverFiles };
@@ -21,19 +22,30 @@ export type LoadOptions = DiscoverOptions;
  */
 export async function loadConfig(options: LoadOptions): Promise<DesiredConfig> {
   const paths = await discoverFiles(options);
-  const contents = await Promise.all(paths.map((path) => readFile(path)));
+  const contents = await readConfigFiles(paths, options.cwd);
   return configFromContents(paths, contents, options.cwd);
 }
 
-/** Parses (on every core, for large configurations), checks and assembles files already read. Throws {@link ConfigError}. */
+/**
+ * Parses (on every core, for large configurations), checks and assembles files already read (`paths` absolute,
+ * shown relative to `cwd`). Throws {@link ConfigError} with every problem found.
+ */
 export async function configFromContents(paths: readonly string[], contents: readonly Uint8Array[], cwd: string): Promise<DesiredConfig> {
   const diagnostics: Diagnostic[] = [];
   const files: SourceFile[] = [];
+  const unparsed: { path: string; text: string }[] = [];
   // Byte-level problems (NUL, invalid UTF-8) are found by parseSourceFile; here text is only a best effort.
   const texts = contents.map((bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8').replace(/^\uFEFF/, ''));
-  const preParsed = await fastParseAll(texts);
+  // A value too long to be valid is refused before any parser sees its file.
+  const overlong = paths.map((path, i) => overlongValues(displayPath(path, cwd), texts[i]!));
+  const preParsed = await fastParseAll(texts.map((text, i) => (overlong[i]!.length > 0 ? '' : text)));
   paths.forEach((path, i) => {
     const shown = displayPath(path, cwd);
+    if (overlong[i]!.length > 0) {
+      for (const diagnostic of overlong[i]!) diagnostics.push(diagnostic);
+      unparsed.push({ path: shown, text: texts[i]! });
+      return;
+    }
     let parsed = parseSourceFile(shown, contents[i]!, preParsed[i] === NOT_FAST ? { fast: false } : { preParsed: preParsed[i] });
     const readFast = parsed.file?.lazy === true;
     let problems = parsed.file ? checkFile(parsed.file) : [];
@@ -45,8 +57,9 @@ export async function configFromContents(paths: readonly string[], contents: rea
     // Appended one by one: a file can have hundreds of thousands of problems, too many for spread arguments.
     for (const diagnostic of [parsed.diagnostics, problems].flat()) diagnostics.push(diagnostic);
     if (parsed.file) files.push(parsed.file);
+    else unparsed.push({ path: shown, text: texts[i]! });
   });
-  const assembled = assembleConfig(files, { partial: files.length < paths.length });
+  const assembled = assembleConfig(files, { unparsed });
   for (const diagnostic of assembled.diagnostics) diagnostics.push(diagnostic);
   if (diagnostics.length > 0 || !assembled.config) throw new ConfigError(diagnostics);
   return assembled.config;

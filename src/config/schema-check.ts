@@ -33,7 +33,11 @@ export function checkAgainstSchema(file: SourceFile): Diagnostic[] {
   if (validate(file.value)) return [];
   const seen = new Set<string>();
   const diagnostics: Diagnostic[] = [];
-  for (const error of validate.errors ?? []) {
+  const errors = validate.errors ?? [];
+  // An empty text fails both minLength and the "not blank" pattern: "must not be empty" says it once.
+  const empty = new Set(errors.filter((e) => e.keyword === 'minLength').map((e) => e.instancePath));
+  for (const error of errors) {
+    if (error.keyword === 'pattern' && empty.has(error.instancePath)) continue;
     const diagnostic = toDiagnostic(file, error);
     const id = `${diagnostic.position.line}:${diagnostic.position.col}:${diagnostic.message}`;
     if (!seen.has(id)) {

@@ -1,5 +1,6 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT, runRoster, writeConfig } from '../support/cli.ts';
 import { expectGolden } from '../support/golden.ts';
@@ -58,7 +59,7 @@ describe('roster validate on good files', () => {
       '.github/workflows/ci.yml': 'on: push\n',
     });
     const result = await runRoster(['validate', dir]);
-    expect(result.stderr).toContain('Valid: 3 files, organization acme, 1 companies, 0 custom roles, 2 users (2 active).');
+    expect(result.stderr).toContain('Valid: 3 files, organization acme, 1 company, 0 custom roles, 2 users (2 active).');
     expect(result.code).toBe(0);
   });
 
@@ -74,5 +75,58 @@ describe('roster validate on good files', () => {
     const none = await runRoster(['validate', empty]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no *.yaml or *.yml files in this directory');
+  });
+});
+
+describe('roster validate --format json', () => {
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schema', 'validate.schema.json'), 'utf8'));
+  const conforms = new Ajv({ strict: true, allErrors: true }).compile(schema);
+
+  it('prints every problem with file, line, col, message and related places (exit 1), conforming to its schema', async () => {
+    const result = await runRoster(['validate', '--format', 'json', 'test/fixtures/invalid/duplicate-email-across-files'], { cwd: REPO_ROOT });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout);
+    expect(conforms(report), JSON.stringify(conforms.errors)).toBe(true);
+    expect(report).toEqual({
+      valid: false,
+      diagnostics: [
+        {
+          file: 'test/fixtures/invalid/duplicate-email-across-files/more/users.yaml',
+          line: 13,
+          col: 20,
+          message: "formerEmails: 'jane@acme.com' is already the email of another user; emails are unique ignoring case, former emails included",
+          related: [{ file: 'test/fixtures/invalid/duplicate-email-across-files/more/users.yaml', line: 3, col: 12, message: 'first used here' }],
+        },
+        {
+          file: 'test/fixtures/invalid/duplicate-email-across-files/org.yaml',
+          line: 9,
+          col: 12,
+          message: "email 'jane@acme.com' is already the email of another user; emails are unique ignoring case, former emails included",
+          related: [{ file: 'test/fixtures/invalid/duplicate-email-across-files/more/users.yaml', line: 3, col: 12, message: 'first used here' }],
+        },
+      ],
+    });
+  });
+
+  it('prints the summary of a valid configuration (exit 0)', async () => {
+    const result = await runRoster(['validate', '--format', 'json', 'examples/acme'], { cwd: REPO_ROOT });
+    expect(result.code).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(conforms(report), JSON.stringify(conforms.errors)).toBe(true);
+    expect(report).toEqual({ valid: true, files: 5, organization: 'acme', companies: 4, customRoles: 4, users: 31, activeUsers: 30, diagnostics: [] });
+  });
+
+  it('keeps control and bidirectional characters out of the raw output', async () => {
+    const dir = await writeConfig({ 'org.yaml': 'organization: { key: acme, name: Acme }\nusers:\n  - { email: "a\\u202e@acme.com\\u001b[2J", firstName: A, lastName: A, role: viewer, company: hq }\n' });
+    const result = await runRoster(['validate', '--format', 'json', dir]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    expect(JSON.parse(result.stdout).diagnostics.map((d: { message: string }) => d.message).join('\n')).toContain('\u202e');
+  });
+
+  it('refuses another format', async () => {
+    const result = await runRoster(['validate', '--format', 'yaml', 'examples/acme'], { cwd: REPO_ROOT });
+    expect(result).toMatchObject({ code: 1, stderr: "error: --format must be text or json, not 'yaml'\n" });
   });
 });
