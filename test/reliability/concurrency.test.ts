@@ -98,7 +98,8 @@ describe('applies to different organizations', () => {
       for (const result of await Promise.all(others.map((o) => o.done))) expect(result.code, result.stderr).toBe(0);
       const blocked = await same.done;
       expect(blocked.code).toBe(1);
-      expect(blocked.stderr).toContain('another roster apply to organization paused has held its lock for more than 1s; nothing was applied.');
+      expect(blocked.stderr).toContain('another roster apply to organization paused has held its lock for more than 1s (held by "roster: apply by ');
+      expect(blocked.stderr).toContain('; nothing was applied.');
       for (let k = 0; k < WRITERS; k++) expect((await readOrganization(db.pool, `tenant-${k}`))?.state.users).toHaveLength(2);
 
       reportCounts('concurrency, many organizations', `${WRITERS} applies to other organizations finished while one held its lock`);
