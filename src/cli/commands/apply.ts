@@ -131,6 +131,7 @@ async function confirmThenApply(
     printPlan(io, plan);
     assertApplicable(plan);
     if (plan.changes.length === 0) return 0;
+    assertCanAsk(options);
     // Secrets are resolved before asking, so that a "yes" is never spent on a plan that cannot run.
     await passwords.prepare(plan.changes);
     await confirm(options, plan, database);
@@ -374,12 +375,17 @@ async function auditContext(options: ApplyCommandOptions, hash: string, paths: r
   };
 }
 
+/** Throws {@link UserError} when apply would have to ask and there is no terminal to ask on. */
+function assertCanAsk(options: ApplyCommandOptions): void {
+  if (!options.yes && options.io.stdin.isTTY !== true) {
+    throw new UserError('apply needs confirmation, and there is no terminal to ask on: review the plan and pass --yes');
+  }
+}
+
 async function confirm(options: ApplyCommandOptions, plan: Plan, database: Database): Promise<void> {
   if (options.yes) return;
   const { io } = options;
-  if (io.stdin.isTTY !== true) {
-    throw new UserError('apply needs confirmation, and there is no terminal to ask on: review the plan and pass --yes');
-  }
+  assertCanAsk(options);
   const answer = await ask(io, `\nApply these changes to organization ${plan.organization} in ${database.description}? Type "yes" to confirm: `);
   if (answer !== 'yes') throw new ApplyCancelledError('Apply cancelled; nothing was changed.');
 }
