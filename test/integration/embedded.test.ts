@@ -136,6 +136,32 @@ describe('the embedded database', () => {
   );
 
   it(
+    'opens in psql with roster db shell, or says in one sentence that psql is missing',
+    async () => {
+      const dir = await tempDir('roster-embedded-shell-');
+      const hasPsql = (() => {
+        try {
+          execFileSync('psql', ['--version'], { stdio: 'pipe' });
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      if (hasPsql) {
+        // psql reads its commands from stdin, here empty: exit 0 means it connected.
+        const shell = await spawnRoster(['db', 'shell'], { cwd: dir, env: laptop(dir) });
+        expect(shell.stderr).not.toMatch(/error|internal/);
+        expect(shell.code).toBe(0);
+      }
+      const noPsql = await mkdir(join(dir, 'bin'), { recursive: true }).then(() => join(dir, 'bin'));
+      const missing = await spawnRoster(['db', 'shell'], { cwd: dir, env: { ...laptop(dir), PATH: noPsql } });
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('error: psql is not installed (or not on PATH); run `roster db serve` and connect with any PostgreSQL client instead\n');
+    },
+    SLOW,
+  );
+
+  it(
     'lets two applies started together never run at once: each applies or is refused in one sentence',
     async () => {
       const dir = await withExamples('roster-embedded-race-');
