@@ -211,9 +211,10 @@ describe('the organization lifecycle', () => {
       key: 'globex',
       name: 'Globex',
       companies: [company('hq')],
-      users: [user('jane.doe@acme.com', { role: 'editor' }), user('hank@globex.com', { role: 'admin' })],
+      // An administrator who can log in: without a password the lockout guard refuses the new organization.
+      users: [user('jane.doe@acme.com', { role: 'editor' }), user('hank@globex.com', { role: 'admin', initialPassword: { kind: 'env', name: 'HANK_PASSWORD' } })],
     });
-    expect(await converge(globex)).toEqual(['organization create globex', 'company create hq', 'user create hank@globex.com', 'user create jane.doe@acme.com']);
+    expect(await converge(globex, { HANK_PASSWORD: 'hank-long-secret-1' })).toEqual(['organization create globex', 'company create hq', 'user create hank@globex.com', 'user create jane.doe@acme.com']);
     expect(await snapshot(db.pool, 'acme')).toBe(before);
     // Removing every user of globex deactivates only globex's users.
     await converge(org({ key: 'globex', name: 'Globex', companies: [company('hq')], users: [] }), {}, ['--min-admins', '0']);
