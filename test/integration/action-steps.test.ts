@@ -155,7 +155,7 @@ describe("action.yml's steps", () => {
     expect(await userRow(db.pool, 'action', 'new@action.test')).toMatchObject({ active: true });
     const audit = await db.pool.one(sql.unsafe`select actor, database_role from audit_applies order by id desc limit 1`);
     expect(audit).toEqual({ actor: 'octocat', database_role: RUNNER });
-  });
+  }, 300_000);
 
   it('drift as the read-only role: found, reported, and failing only when asked to', async () => {
     const owner = await writeConfig({ 'org.yaml': toConfigObject(org({ key: 'drifting', companies: [company('hq')], users: [user('admin@drifting.test', { role: 'admin', initialPassword: { kind: 'env', name: 'ADMIN_PASSWORD' } })] })) });
@@ -175,7 +175,7 @@ describe("action.yml's steps", () => {
     const reporting = await runStep('drift', job, { ...inputs, 'fail-on-drift': 'false' });
     expect(reporting.code).toBe(0);
     expect(reporting.outputs['has-changes']).toBe('true');
-  });
+  }, 300_000);
 
   it("plans nothing when the database secret is missing (a fork's pull request)", async () => {
     const job = await newJob({ 'org.yaml': toConfigObject(grown) });

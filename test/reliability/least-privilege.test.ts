@@ -152,7 +152,7 @@ describe('a role with only the privileges roster needs', () => {
     const exported = await runRoster(['export', '--organization', 'least', '--out', out, '--database-url', url]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(readFileSync(join(out, 'users.yaml'), 'utf8')).toContain('ann.new@least.test');
-  });
+  }, 300_000);
 
   it('records each apply through roster_record_apply, stamped with the database role and the server time', async () => {
     await applyAsOwner(org({ key: 'stamped', users: [user('admin@stamped.test', { role: 'admin', initialPassword: ADMIN })] }));
@@ -236,7 +236,7 @@ describe('a read-only role (migrate --grant-to ROLE --read-only)', () => {
     const exported = await runRoster(['export', '--organization', 'readable', '--out', out, '--database-url', url]);
     expect(exported.code, exported.stderr).toBe(0);
     expect(readFileSync(join(out, 'users.yaml'), 'utf8')).toContain('Byhand');
-  });
+  }, 300_000);
 
   it('cannot apply: a clear message, and nothing is written', async () => {
     const existing = await applyAsOwner(org({ key: 'untouched', users: [user('admin@untouched.test', { role: 'admin', initialPassword: ADMIN })] }));
@@ -255,7 +255,7 @@ describe('a read-only role (migrate --grant-to ROLE --read-only)', () => {
     }
     expect(await snapshot(db.pool, 'untouched')).toBe(before);
     expect(await db.pool.oneFirst(sql.unsafe`select count(*)::int from organizations where key = 'brand-new'`)).toBe(0);
-  });
+  }, 300_000);
 
   it('holds exactly the reads: no password hash, no writes, no audit', async () => {
     await applyAsOwner(org({ key: 'reads', users: [user('admin@reads.test', { role: 'admin', initialPassword: ADMIN })] }));
