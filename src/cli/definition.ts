@@ -134,7 +134,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     args: '[PATH...]',
     argsComplete: 'file',
     options: [
-      format('text for people, json for machines (schema/plan.schema.json), markdown for pull-request comments (sensitive changes first, below 60,000 characters)'),
+      format('text for people, json for machines (schema/plan.schema.json), markdown for pull-request comments (ordered by risk: what blocks the plan, sensitive changes, deletions, deactivations first; below 60,000 characters)'),
       {
         name: 'out',
         type: 'string',
@@ -263,6 +263,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [],
     examples: [
       ['roster completion bash > ~/.local/share/bash-completion/completions/roster', 'install it for bash'],
+      ['source <(npx roster completion zsh)', 'in ~/.zshrc: complete roster and npx roster in zsh'],
       ['roster completion fish > ~/.config/fish/completions/roster.fish', 'install it for fish'],
     ],
   },

@@ -18,7 +18,7 @@ export function completionCommand(options: { shell: string | undefined; io: CliI
       script = bash();
       break;
     case 'zsh':
-      script = `#compdef roster npx\n# roster completion for zsh. Install: roster completion zsh > "\${fpath[1]}/_roster"\nautoload -U +X bashcompinit && bashcompinit\n${bash()}`;
+      script = `# roster completion for zsh, for \`roster …\` and \`npx roster …\`. Install: add this line to ~/.zshrc:\n#   source <(roster completion zsh)\nautoload -U +X bashcompinit && bashcompinit\n${bash()}`;
       break;
     case 'fish':
       script = fish();
@@ -59,7 +59,8 @@ function bash(): string {
   const commandCases = COMMANDS.map((command) => `    ${command.name}) opts="${optionWords(command)}"; args="${argsMode(command.argsComplete)}" ;;`);
   const topLevel = [...COMMANDS.map((command) => command.name), ...TOP_LEVEL_OPTIONS.map((option) => `--${option.name}`)].join(' ');
   return `# roster completion for bash, for \`roster …\` and \`npx roster …\`.
-# Install: roster completion bash > ~/.local/share/bash-completion/completions/roster (and the same file as .../npx)
+# Install: roster completion bash > ~/.local/share/bash-completion/completions/roster (and the same file as .../npx),
+# or add \`source <(roster completion bash)\` to ~/.bashrc.
 _roster() {
   local cur="\${COMP_WORDS[COMP_CWORD]}" first=1 command="" option="" opts="" args="" i
   # \`npx roster …\`: roster's words start one later; other npx commands are left to the shell.
