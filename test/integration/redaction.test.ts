@@ -17,7 +17,7 @@ beforeAll(() => {
 });
 
 /** Passwords with every character that breaks naive URL handling, and random Unicode ones. */
-const FIXED = ['p ss#w@rd', 'Sek/rit?x=1&y#z', 'pass:word@@host', '50%ffwo rd', 'пароль✓秘密'];
+const FIXED = ['p ss#w@rd', 'Sek/rit?x=1&y#z', 'пароль✓ 秘密@#'];
 const RANDOM = fc.sample(
   fc
     .array(fc.oneof(fc.constantFrom('@', '#', ':', '/', '?', '%', ' ', '&', 'é', '秘'), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 2 })), { minLength: 8, maxLength: 16 })
@@ -46,14 +46,14 @@ describe('a password in the connection string', () => {
   it('never appears when the database cannot be reached, whatever its form', async () => {
     const dir = await writeConfig({ 'org.yaml': 'organization: { key: acme, name: Acme }\n' });
     // Each password in the next form, so every form is tried with fixed and random passwords (each run is a process).
-    const cases = [...FIXED, ...RANDOM, ...FIXED.slice(0, 1)].map((secret, i) => ({ secret, url: UNREACHABLE[i % UNREACHABLE.length]!(secret) }));
+    const cases = [...FIXED, ...RANDOM].map((secret, i) => ({ secret, url: UNREACHABLE[i % UNREACHABLE.length]!(secret) }));
     for (const { secret, url } of cases) {
       const result = await spawnRoster(['plan', dir, '--database-url', url], { cwd: dir, timeoutMs: 60_000 });
       expect(result.code, result.stderr).toBe(1);
       expect(result.stderr).toMatch(/^error: (cannot connect to the database at|the connection string is not a valid URL)/);
       expectNoSecret([{ what: `plan stderr for ${url}`, text: result.stderr + result.stdout }], secret);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('never appears in migrate, plan, drift or export output, nor in exported files', async () => {
     const secret = 'Url-Secret p@ss#1/?%';
