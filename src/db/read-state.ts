@@ -61,9 +61,9 @@ const UserRow = z.tuple([
   text, // xmin
   z.number(), // updated_at
   z.number(), // id
-  z.boolean(), // password_hash is not null
+  z.boolean(), // has_password
 ]);
-const USER_COLUMNS = ['email', 'first_name', 'last_name', 'role_id', 'company_id', 'active', 'password_reset_id', 'xmin', 'updated_at', 'id', 'password_hash'];
+const USER_COLUMNS = ['email', 'first_name', 'last_name', 'role_id', 'company_id', 'active', 'password_reset_id', 'xmin', 'updated_at', 'id', 'has_password'];
 
 /**
  * Reads the organization with `key`: its companies, roles and all users (deactivated ones included). Returns null
@@ -92,7 +92,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     db.oneFirst(sql.unsafe`
       select coalesce(json_agg(json_build_array(
                email, first_name, last_name, role_id, company_id, active, password_reset_id, xmin::text,
-               floor(extract(epoch from updated_at) * 1000), id, password_hash is not null)), '[]')::text
+               floor(extract(epoch from updated_at) * 1000), id, has_password)), '[]')::text
         from users where organization_id = ${id}`),
   ]);
 
