@@ -135,7 +135,7 @@ export function parseSavedPlan(text: string, source: string, key: Buffer | null)
       `${source} is not an intact roster plan file${where ? ` (at ${where})` : ' (it has no checksum or database)'}; make it again with roster plan --out`,
     );
   }
-  if (!Array.isArray(saved.configPaths) || !Array.isArray(saved.configFiles)) {
+  if (!Array.isArray(saved.configPaths) || saved.configPaths.length === 0 || !Array.isArray(saved.configFiles)) {
     throw new PlanFileError(`${source} was made by an older roster and does not say which files it was made from; make it again with roster plan --out`);
   }
   const { checksum, ...body } = saved as SavedPlan;

@@ -196,7 +196,9 @@ async function applySavedPlan(options: ApplyCommandOptions, source: string): Pro
   const passwords = new PreparedPasswords({ io, positions: config?.passwordPositions });
   return usingDatabase({ databaseUrl: options.databaseUrl, io, writes: true }, async (database) => {
     await assertSameDatabase(saved, database, source);
-    const audit = await auditContext(options, saved.configHash, saved.configPaths);
+    // The audit records the digest of what is applied: computed from the files when they are here (a file without a
+    // key could claim any digest), else the authenticated plan's own.
+    const audit = await auditContext(options, config ? configHash(config.state) : saved.configHash, options.paths);
     const stamp = versionStamp(key, saved.database);
     let alreadyApplied = false;
     const result = await underLockWithPasswords(database, options, { organization: saved.organization, passwords, audit }, async (stored) => {
