@@ -36,9 +36,12 @@ export interface EmbeddedLock {
 /** How long to wait for a live holder's answer: it may be busy in a long synchronous step. */
 const ANSWER_TIMEOUT_MS = 2000;
 
-/** Takes the lock of the embedded database in `home` (`.roster`). Throws {@link DatabaseError} naming the holder. */
-export async function acquireEmbeddedLock(home: string, holder: HolderInfo): Promise<EmbeddedLock> {
-  const address = await lockAddress(home);
+/**
+ * Takes the lock of the embedded database in `home` (`.roster`). `kind` chooses the socket (default: abstract on
+ * Linux, a file elsewhere). Throws {@link DatabaseError} naming the holder.
+ */
+export async function acquireEmbeddedLock(home: string, holder: HolderInfo, kind: 'abstract' | 'file' = process.platform === 'linux' ? 'abstract' : 'file'): Promise<EmbeddedLock> {
+  const address = await lockAddress(home, kind);
   let info: HolderInfo = holder;
   for (let attempt = 0; attempt < 5; attempt++) {
     const server = createServer((socket) => {
@@ -71,9 +74,9 @@ export async function acquireEmbeddedLock(home: string, holder: HolderInfo): Pro
   throw new DatabaseError(`cannot lock the embedded database in ${home}: another roster process keeps taking it; try again`);
 }
 
-/** The socket's address: an abstract name on Linux, else `.roster/embedded.sock` (relative when that is shorter). */
-async function lockAddress(home: string): Promise<string> {
-  if (process.platform === 'linux') {
+/** The socket's address: an abstract name, or `.roster/embedded.sock` (relative when that is shorter). */
+async function lockAddress(home: string, kind: 'abstract' | 'file'): Promise<string> {
+  if (kind === 'abstract') {
     const real = await realpath(home);
     const { dev, ino } = await stat(real);
     const id = createHash('sha256').update(`${real}\0${dev}\0${ino}`).digest('hex').slice(0, 40);
