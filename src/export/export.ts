@@ -1,6 +1,7 @@
 /**
- * Export: the organization as stored, written as configuration files that plan to no changes. Pure: returns
- * file names and contents. Never includes a password or a hash.
+ * Export: the organization as stored, written as configuration files that plan to no changes, and only what
+ * validation accepts (checked by the configuration loader, in memory). Returns file names and contents; writes
+ * nothing. Never includes a password or a hash.
  */
 import { join } from 'node:path';
 import { Document, isMap, isSeq, parseDocument, visit } from 'yaml';
@@ -113,7 +114,7 @@ export async function exportValidated(
     const refused = refusedRows(files, diagnostics, options);
     if (refused.rows.length === 0) {
       throw new UserError(
-        `the organization as stored cannot be exported as a valid configuration: ${refused.unplaced.map((d) => `${d.position.file}:${d.position.line}: ${d.message}`).join('; ')}. ` +
+        `the organization as stored cannot be exported as a valid configuration: ${escapeText(refused.unplaced.map((d) => `${d.position.file}:${d.position.line}: ${d.message}`).join('; '))}. ` +
           'Fix it in the database, then export again.',
       );
     }
@@ -205,5 +206,5 @@ function sortSkipped(rows: readonly SkippedRow[]): SkippedRow[] {
 
 /** One line per skipped row, for the export command: what was left out, why, and what to do. */
 export function describeSkipped(rows: readonly SkippedRow[]): string {
-  return rows.map((row) => `  ${row.type} '${showStored(row.key)}': ${row.reason}`).join('\n');
+  return rows.map((row) => `  ${row.type} '${showStored(row.key)}': ${escapeText(row.reason)}`).join('\n');
 }

@@ -314,6 +314,13 @@ describe('rows that do not fit the model', () => {
     const drift = await driftItems(dir);
     expect(drift.code).toBe(2);
     expect(drift.items).toContainEqual(expect.objectContaining({ kind: 'invalid', type: 'user', key: 'nils@lambda.com' }));
+    const files = await readFile(join(dir, 'org.yaml'), 'utf8');
+    const accept = await runRoster(['drift', dir, '--write'], { env: env() });
+    expectClear(accept);
+    expect(accept.code).toBe(1);
+    expect(accept.stderr).toMatch(/1 drift item cannot be accepted into the files.*nothing was written/);
+    expect(accept.stderr).toContain('first_name is NULL');
+    expect(await readFile(join(dir, 'org.yaml'), 'utf8')).toBe(files);
 
     const out = await tempDir();
     const exported = await runRoster(['export', '--out', out, '--organization', key], { env: env() });

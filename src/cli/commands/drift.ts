@@ -7,6 +7,7 @@ import { readLastApply, readOrganization } from '../../db/read-state.ts';
 import { acceptDrift } from '../../drift/accept.ts';
 import { detectDrift } from '../../drift/detect.ts';
 import { ConfigError, UserError } from '../../errors.ts';
+import { escapeText } from '../../render/escape.ts';
 import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../render/drift.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
@@ -53,6 +54,15 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
   if (report.items.length === 0) {
     io.stderr.write('No drift: the files already describe the database.\n');
     return 0;
+  }
+  // Rows the database holds in a form roster will not act on are fixed in the database, never copied into files.
+  const invalid = report.items.filter((item) => item.kind === 'invalid');
+  if (invalid.length > 0) {
+    throw new UserError(
+      `${invalid.length} drift item${invalid.length === 1 ? '' : 's'} cannot be accepted into the files, because the database holds ` +
+        `${invalid.length === 1 ? 'it' : 'them'} in a form roster will not act on; nothing was written. Fix ${invalid.length === 1 ? 'it' : 'them'} in the database first:\n` +
+        invalid.map((item) => `  ${escapeText(item.message ?? `${item.type} ${item.key}`)}`).join('\n'),
+    );
   }
   const rewrites = acceptDrift(config, report, snapshot.stored?.state ?? null);
   const write = (text: string, bom: boolean) => (bom ? `\uFEFF${text}` : text);
