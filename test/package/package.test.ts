@@ -15,6 +15,8 @@ import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 const NOBODY = 65534;
 const asRoot = process.getuid?.() === 0;
 const TSC = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+/** Each test runs several processes (npx, tsc) on a machine that may be busy. */
+const SLOW = 240_000;
 
 interface Result {
   readonly code: number;
@@ -184,7 +186,7 @@ describe('the npm package', () => {
     expect(run.stdout).toMatch(/^invalid broken\.yaml:1:22: organization\.key: /m);
     expect(run.stdout).toContain('passwords true false\n');
     expect(run.code).toBe(0);
-  });
+  }, SLOW);
 
   it('is importable as ESM too', async () => {
     const script = `import { plan, verifyPassword } from 'roster'; console.log(typeof plan, typeof verifyPassword);`;
@@ -207,7 +209,7 @@ describe('the npm package', () => {
     const plan = await exec('npx', ['roster', 'plan', 'acme', '--detailed-exitcode'], { cwd: consumer, env });
     expect(plan.stdout).toContain('Plan: 40 to create, 0 to update, 0 to deactivate, 0 to reactivate, 0 to delete.');
     expect(plan.code, plan.stderr).toBe(2);
-  });
+  }, SLOW);
 
   it.runIf(asRoot)('runs for an unprivileged user from a read-only install', async () => {
     await exec('chmod', ['-R', 'a-w', join(consumer, 'node_modules')], { cwd: work });
@@ -222,5 +224,5 @@ describe('the npm package', () => {
     const plan = await exec('npx', ['roster', 'plan', 'acme'], as);
     expect(plan.stdout).toContain('Plan: 40 to create, 0 to update, 0 to deactivate, 0 to reactivate, 0 to delete.');
     expect(plan.code, plan.stderr).toBe(0);
-  });
+  }, SLOW);
 });
