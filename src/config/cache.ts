@@ -143,6 +143,7 @@ export function toCachedConfig(config: DesiredConfig, files: readonly CacheFile[
  * when a hash is not where the entry says (then the entry is a miss).
  */
 export function fromCachedConfig(cached: CachedConfig, files: readonly CacheFile[]): DesiredConfig | null {
+  if (!hasCachedShape(cached)) return null;
   const contents = new Map(files.map((file) => [file.shown, file.content]));
   const users: UserSpec[] = [];
   for (const user of cached.state.users) {
@@ -166,6 +167,33 @@ export function fromCachedConfig(cached: CachedConfig, files: readonly CacheFile
     fileCount: cached.fileCount,
     fromCache: true,
   };
+}
+
+/**
+ * Whether an entry has the shape this code writes. Its digest already says it was written whole; this keeps an
+ * entry forged with a matching digest, or written by code that meant something else, from reaching the planner.
+ */
+function hasCachedShape(value: unknown): value is CachedConfig {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const strings = (v: unknown, ...keys: string[]) => isObject(v) && keys.every((key) => typeof v[key] === 'string');
+  if (!isObject(value) || !isObject(value.state) || !strings(value.state.organization, 'key', 'name')) return false;
+  const { companies, roles, users } = value.state;
+  if (!Array.isArray(companies) || !companies.every((c) => strings(c, 'key', 'name'))) return false;
+  if (!Array.isArray(roles) || !roles.every((r) => strings(r, 'key', 'name') && Array.isArray((r as Record<string, unknown>).permissions))) return false;
+  const password = (p: unknown) =>
+    p === null || (isObject(p) && (p.kind === 'env' || p.kind === 'file' || (p.kind === 'hash' && typeof p.offset === 'number' && typeof p.length === 'number')));
+  const user = (u: unknown) =>
+    strings(u, 'email', 'firstName', 'lastName', 'role', 'company') &&
+    typeof (u as Record<string, unknown>).active === 'boolean' &&
+    Array.isArray((u as Record<string, unknown>).formerEmails) &&
+    password((u as Record<string, unknown>).initialPassword);
+  return (
+    Array.isArray(users) &&
+    users.every(user) &&
+    (value.unmanagedUsers === 'deactivate' || value.unmanagedUsers === 'ignore') &&
+    typeof value.fileCount === 'number' &&
+    Array.isArray(value.passwordPositions)
+  );
 }
 
 /** Finds a hash's bytes in its file, searching on from the last one found there (users are mostly in file order). */

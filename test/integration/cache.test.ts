@@ -171,6 +171,16 @@ describe('caches', () => {
     expect(await userRow(db.pool, key, `intruder@${key}.com`)).toBeNull();
   });
 
+  it('ignore an entry of the wrong shape, even one bound to its key', async () => {
+    const key = 'cached-shape';
+    const dir = await writeConfig({ 'org.yaml': toConfigObject(stateOf(key)) });
+    const first = await plan(dir);
+    await rewriteEntry(dir, 'config', (json) => JSON.stringify({ ...JSON.parse(json), state: { ...JSON.parse(json).state, users: 'everyone' } }));
+    const again = await plan(dir);
+    expect(again.stderr).not.toMatch(/internal error/);
+    expect(again.stdout).toBe(first.stdout);
+  });
+
   it('are never read by apply: a cached configuration bound again as roster would write it changes nothing applied', async () => {
     const key = 'cached-forged';
     const dir = await writeConfig({ 'org.yaml': toConfigObject(stateOf(key)) });
