@@ -70,6 +70,12 @@ describe('text from the database', () => {
     const drift = outputs.find((o) => o.what === 'drift --format text stdout')!.text;
     expect(drift).toContain('\\u{d}::warning::forged\\u{85}next');
     expect(JSON.stringify(JSON.parse(outputs.find((o) => o.what === 'plan --format json stdout')!.text))).toContain('\\u001b[2J');
+    // Accepting the drift writes the values into the files and prints the change as a diff: escaped too. (A row whose
+    // email roster will not act on blocks accepting, so it goes first.)
+    await db.pool.query(sql.unsafe`delete from users where email like 'app%@esc.example'`);
+    const written = await spawnRoster(['drift', dir, '--write'], { env: { DATABASE_URL: db.url } });
+    outputs.push({ what: 'drift --write stdout', text: written.stdout }, { what: 'drift --write stderr', text: written.stderr });
+    expect(written.stdout, written.stderr).toContain('+++ b/');
     for (const { what, text } of outputs) expectNoRawControls(what, text);
   }, 300_000);
 });

@@ -9,6 +9,7 @@ import { detectDrift } from '../../drift/detect.ts';
 import { ConfigError, UserError } from '../../errors.ts';
 import { escapeText } from '../../render/escape.ts';
 import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../render/drift.ts';
+import { escapeLines } from '../../render/escape.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
 import { phase, type CliIo } from '../io.ts';
@@ -74,7 +75,8 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
     const detail = error instanceof ConfigError ? error.diagnostics.map((d) => d.message).join('; ') : (error as Error).message;
     throw new UserError(`accepting the drift would make the configuration invalid (${detail}); the files were left as they were`, { cause: error });
   }
-  for (const r of rewrites) io.stdout.write(createTwoFilesPatch(`a/${r.file.path}`, `b/${r.file.path}`, r.before, r.after, undefined, undefined, { context: 3 }));
+  // The files now hold values from the database: shown under the one escaping rule, like every other output.
+  for (const r of rewrites) io.stdout.write(escapeLines(createTwoFilesPatch(`a/${r.file.path}`, `b/${r.file.path}`, r.before, r.after, undefined, undefined, { context: 3 })));
   io.stderr.write(`Accepted ${report.items.length} drift item${report.items.length === 1 ? '' : 's'} into ${rewrites.length} file${rewrites.length === 1 ? '' : 's'}.\n`);
   return 0;
 }
