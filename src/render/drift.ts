@@ -31,8 +31,8 @@ function when(item: DriftItem): string {
   return `changed ${item.changedAt}${relation}`;
 }
 
-function value(v: unknown): string {
 /** A value for text and Markdown: its strings shown as they are (callers escape them), in quotes; lists in brackets. */
+function value(v: unknown): string {
   if (v === null || v === undefined) return '(none)';
   if (Array.isArray(v)) return `[${v.join(', ')}]`;
   return typeof v === 'string' ? `"${v}"` : JSON.stringify(v);
@@ -62,7 +62,7 @@ export function renderDriftText(input: DriftReport, style: Style = PLAIN): strin
   return lines.join('\n') + '\n';
 }
 
-/** Renders a drift report as JSON. Pure. */
+/** Renders a drift report as JSON. Pure. No raw control or bidirectional character: JSON escapes instead. */
 export function renderDriftJson(report: DriftReport): string {
   return escapeJson(JSON.stringify(report, null, 2)) + '\n';
 }
