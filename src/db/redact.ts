@@ -75,6 +75,9 @@ export function connectionStringProblem(connectionString: string): string | null
   if (reading.kind === 'invalid') {
     return `the connection string is not a valid URL${reading.scheme ? ` (it starts with ${reading.scheme}://)` : ''}; write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE and ${encode}`;
   }
+  // A `#` or a space has no place in a PostgreSQL URL: unencoded in a password, it silently moves where the URL is
+  // cut (`postgres://u:12#34@db` names the host u, port 12).
+  if (/[#\s]/.test(connectionString)) return `the connection string is not a valid URL (${reading.shown}): it holds an unencoded # or space; ${encode}`;
   try {
     new URL(connectionString);
   } catch {

@@ -75,11 +75,13 @@ describe('redacting connection strings', () => {
 
   it('explains a connection string roster cannot read, naming at most its scheme', () => {
     expect(connectionStringProblem('postgres://root:p ss#w@rd@db.example.com/app')).toMatch(
-      /^the connection string is not a valid URL \(postgres:\/\/root:\*\*\*@db\.example\.com\/app\); percent-encode/,
+      /^the connection string is not a valid URL \(postgres:\/\/root:\*\*\*@db\.example\.com\/app\): it holds an unencoded # or space; percent-encode/,
     );
     expect(connectionStringProblem('host=db password=secret')).toMatch(/key=value form: host=db password=\*\*\*\); write it as postgres:\/\//);
     expect(connectionStringProblem('just some text')).toMatch(/^the connection string is not a valid URL; write it as/);
     expect(connectionStringProblem('postgres://root:s3cret@db.example.com/app')).toBeNull();
+    // Where WHATWG and libpq would cut it differently (host "root", port 12), it is refused rather than misread.
+    expect(connectionStringProblem('postgres://root:12#34@db.example.com/app')).toMatch(/unencoded # or space/);
   });
 
   it('removes credentials from messages that quote any connection string', () => {
