@@ -2,8 +2,8 @@
  * Editing YAML files in place: each edit replaces only the characters of the node it changes, found through the
  * yaml document API, so comments, ordering, quoting and every other byte of the file stay as they were.
  */
-import { isMap, isScalar, isSeq, stringify, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
-import { InternalError } from '../errors.ts';
+import { isMap, isScalar, isSeq, visit, type Node, type Pair, type YAMLMap, type YAMLSeq } from 'yaml';
+import { InternalError, UserError } from '../errors.ts';
 import type { PathSegment, SourceFile } from './source-file.ts';
 
 /** Replace `text[start, end)` with `text`. */
@@ -27,14 +27,78 @@ export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   return result;
 }
 
-/** A value as YAML text on one line: a plain or quoted scalar, or a flow sequence. */
+/**
+ * A value as YAML text on one line that means exactly that value wherever it is put, in block or flow style: a
+ * string is written plain only when it is plainly a string in every context (letters, digits, spaces inside and
+ * `@._+-'`, not a word YAML reads as something else); otherwise double-quoted, with line breaks, control,
+ * bidirectional and other invisible characters as escapes, so a stored value can neither add keys to a flow
+ * mapping nor hide what it says from a reviewer. Lists become flow sequences of such scalars.
+ */
 export function inlineYaml(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(inlineYaml).join(', ')}]`;
-  return stringify(value, { lineWidth: 0 }).replace(/\n$/, '');
+  if (typeof value === 'string') return scalarYaml(value);
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return String(value);
+  if (value === null || value === undefined) return 'null';
+  throw new InternalError(`cannot write a ${typeof value} as a YAML scalar`);
+}
+
+/** Plain in block and flow context alike, and a string under YAML 1.2 and 1.1 resolvers. */
+const SAFE_PLAIN = /^[A-Za-z][A-Za-z0-9 @._+'-]*$/;
+const SPECIAL_WORDS = /^(?:true|false|yes|no|on|off|y|n|null|nan|inf)$/i;
+/** What a double-quoted YAML scalar must (or, for a reviewer's sake, should) write as an escape. */
+const ESCAPED = /[\u0000-\u001f"\\\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\t': '\\t', '\r': '\\r' };
+
+/** A string as one YAML scalar (see {@link inlineYaml}). */
+export function scalarYaml(text: string): string {
+  if (SAFE_PLAIN.test(text) && !text.endsWith(' ') && !SPECIAL_WORDS.test(text) && !text.includes('  ')) return text;
+  return `"${text.replace(ESCAPED, (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}"`;
 }
 
 function nodeAt(file: SourceFile, path: readonly PathSegment[]): unknown {
   return file.document.getIn([...path], true);
+}
+
+/**
+ * Refuses to edit `node` when it defines an anchor that an alias elsewhere uses: the edit would change (or, removed,
+ * break) those other places too. Throws {@link UserError}.
+ */
+function assertNotShared(file: SourceFile, node: unknown, path: readonly PathSegment[]): void {
+  if (node === null || typeof node !== 'object' || !(node as Node).range) return;
+  const [start, , end] = (node as Node).range!;
+  const anchors = new Set<string>();
+  visit(node as Node, (_, n) => {
+    if ((isScalar(n) || isMap(n) || isSeq(n)) && n.anchor) anchors.add(n.anchor);
+  });
+  if (isScalar(node) || isMap(node) || isSeq(node)) {
+    if (node.anchor) anchors.add(node.anchor);
+  }
+  if (anchors.size === 0) return;
+  let shared: string | undefined;
+  visit(file.document, {
+    Alias(_, alias) {
+      const at = alias.range?.[0] ?? -1;
+      if (anchors.has(alias.source) && (at < start || at >= end)) {
+        shared = alias.source;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (shared !== undefined) {
+    throw new UserError(
+      `cannot edit ${file.path} at ${path.join('.')}: it defines the anchor &${shared}, which an alias (*${shared}) elsewhere uses; write the value out in both places, then run drift --write again`,
+    );
+  }
+}
+
+/** The node at `path`, which must be there. Throws {@link UserError} when it is not (written through an alias, …). */
+function requireNode(file: SourceFile, path: readonly PathSegment[]): Node & { range: [number, number, number] } {
+  const node = nodeAt(file, path) as (Node & { range: [number, number, number] }) | undefined;
+  if (!node?.range) {
+    throw new UserError(`cannot edit ${file.path} at ${path.join('.')}: it is not written there as plain YAML (an alias or a merge key?); make the change by hand`);
+  }
+  return node;
 }
 
 function newline(file: SourceFile): string {
@@ -61,14 +125,15 @@ function valueEnd(node: Node): number {
 
 /** Replaces the value at `path` (which must exist) with `value`. */
 export function setValue(file: SourceFile, path: readonly PathSegment[], value: unknown): TextEdit {
-  const node = nodeAt(file, path) as Node | undefined;
-  if (!node?.range) throw new InternalError(`no YAML node at ${path.join('.')} in ${file.path}`);
-  if (isSeq(node) && !node.flow && Array.isArray(value)) {
+  const node = requireNode(file, path);
+  assertNotShared(file, node, path);
+  if (isSeq(node) && !node.flow && Array.isArray(value) && value.length > 0) {
     const indent = ' '.repeat(columnOf(file.text, node.range[0]));
     const items = value.map((v) => `- ${inlineYaml(v)}`).join(`${newline(file)}${indent}`);
     return { start: node.range[0], end: trimTrailing(file.text, node.range[0], valueEnd(node)), text: items };
   }
-  return { start: node.range[0], end: valueEnd(node), text: inlineYaml(value) };
+  // A block scalar's or block collection's range runs on to the next line: its line break stays.
+  return { start: node.range[0], end: trimTrailing(file.text, node.range[0], valueEnd(node)), text: inlineYaml(value) };
 }
 
 /** A block node's range may run into the next line: stop at the end of its last content line. */
@@ -105,6 +170,7 @@ export function removeKey(file: SourceFile, mapPath: readonly PathSegment[], key
   const index = map.items.findIndex((p) => isScalar(p.key) && p.key.value === key);
   const pair = map.items[index] as Pair<Node, Node | null> | undefined;
   if (!pair) throw new InternalError(`no key ${key} at ${mapPath.join('.')} in ${file.path}`);
+  assertNotShared(file, pair.value, [...mapPath, key]);
   const keyStart = (pair.key as Node).range![0];
   const end = pair.value && (pair.value as Node).range ? valueEnd(pair.value as Node) : (pair.key as Node).range![1];
   if (map.flow) {
@@ -117,9 +183,15 @@ export function removeKey(file: SourceFile, mapPath: readonly PathSegment[], key
     const next = map.items[index + 1] as Pair<Node, Node | null> | undefined;
     return { start: keyStart, end: next ? (next.key as Node).range![0] : end, text: '' };
   }
-  // A block entry: its whole lines, unless it shares the line with a sequence dash (`- key: v`).
   const start = lineStart(file.text, keyStart);
-  if (file.text.slice(start, keyStart).trim() !== '') throw new InternalError(`cannot remove the first key of an item inline in ${file.path}`);
+  if (file.text.slice(start, keyStart).trim() !== '') {
+    // The first key of a list item, on the dash's line (`- key: v`): the next key moves up to the dash, with its
+    // indentation; an item left without keys becomes `{}`.
+    const next = map.items[index + 1] as Pair<Node, Node | null> | undefined;
+    if (next) return { start: keyStart, end: (next.key as Node).range![0], text: '' };
+    return { start: keyStart, end: trimTrailing(file.text, keyStart, end), text: '{}' };
+  }
+  // A block entry: its whole lines.
   return { start, end: lineEnd(file.text, trimTrailing(file.text, keyStart, end) - 1), text: '' };
 }
 
@@ -129,14 +201,27 @@ export function removeItem(file: SourceFile, seqPath: readonly PathSegment[], in
   if (!isSeq(seq)) throw new InternalError(`no YAML sequence at ${seqPath.join('.')} in ${file.path}`);
   const item = seq.items[index] as Node | undefined;
   if (!item?.range) throw new InternalError(`no item ${index} at ${seqPath.join('.')} in ${file.path}`);
+  assertNotShared(file, item, [...seqPath, index]);
   if (seq.flow) {
-    const values = seq.items.filter((_, i) => i !== index).map((n) => (isScalar(n) ? n.value : (n as Node).toJSON()));
-    return { start: seq.range![0], end: seq.range![1], text: inlineYaml(values) };
+    // `[a, item, b]`: take the separator before it, or after it when it comes first; the rest stays as written.
+    const previous = seq.items[index - 1] as Node | undefined;
+    if (previous?.range) return { start: valueEnd(previous), end: valueEnd(item), text: '' };
+    const following = seq.items[index + 1] as Node | undefined;
+    return { start: item.range[0], end: following?.range ? following.range[0] : valueEnd(item), text: '' };
   }
   const dash = file.text.lastIndexOf('-', item.range[0]);
   const start = lineStart(file.text, dash);
   const next = seq.items[index + 1] as Node | undefined;
-  const end = next?.range ? lineStart(file.text, file.text.lastIndexOf('-', next.range[0])) : lineEnd(file.text, trimTrailing(file.text, item.range[0], valueEnd(item)) - 1);
+  let end = next?.range ? lineStart(file.text, file.text.lastIndexOf('-', next.range[0])) : lineEnd(file.text, trimTrailing(file.text, item.range[0], valueEnd(item)) - 1);
+  if (next?.range) {
+    // Comment lines right above the next item are about it: they stay.
+    const ownEnd = lineEnd(file.text, trimTrailing(file.text, item.range[0], valueEnd(item)) - 1);
+    while (end > ownEnd) {
+      const previous = lineStart(file.text, end - 1);
+      if (!file.text.slice(previous, end).trim().startsWith('#')) break;
+      end = previous;
+    }
+  }
   return { start, end, text: '' };
 }
 
@@ -159,6 +244,13 @@ export function appendItem(file: SourceFile, section: string, item: Record<strin
     const at = lineEnd(file.text, trimTrailing(file.text, last.range![0], valueEnd(last)) - 1);
     const needsBreak = at === file.text.length && !file.text.endsWith('\n');
     return { start: at, end: at, text: (needsBreak ? nl : '') + render(indent) };
+  }
+  if (isSeq(seq) && seq.flow && seq.items.length > 0 && seq.range) {
+    // `users: [{…}, {…}]`: one more flow mapping before the closing bracket.
+    const close = file.text.lastIndexOf(']', seq.range[1]);
+    const before = trimTrailing(file.text, seq.range[0], close);
+    const entries = Object.entries(item).filter(([, v]) => v !== undefined);
+    return { start: before, end: before, text: `, { ${entries.map(([k, v]) => `${k}: ${inlineYaml(v)}`).join(', ')} }` };
   }
   if (seq !== undefined && seq !== null) {
     // `users: []` or an empty `users:`: replace the value with a block sequence.
