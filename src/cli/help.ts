@@ -17,13 +17,17 @@ const GUARD_HELP = `  --max-deactivations N|P%
   --min-admins N       fewest active users who can log in (with a password) and hold manage_users the
                        plan may leave (default 1)`;
 
+const PASSWORD_FILES_HELP = `  --password-files-from DIR
+                       initialPassword files may also be in DIR (or $ROSTER_PASSWORD_FILES_FROM); otherwise
+                       they must be regular files inside the configuration's directory`;
+
 const USAGE: Record<CommandName, string> = {
-  validate: 'usage: roster validate [PATH...]',
-  plan: 'usage: roster plan [PATH...] [--format text|json|markdown] [--out FILE] [--detailed-exitcode] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
+  validate: 'usage: roster validate [PATH...] [--password-files-from DIR]',
+  plan: 'usage: roster plan [PATH...] [--format text|json|markdown] [--out FILE] [--detailed-exitcode] [--password-files-from DIR] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
   apply:
-    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
+    'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--password-files-from DIR] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
   migrate: 'usage: roster migrate [--grant-to ROLE [--read-only]] [--database-url URL | --embedded]',
-  drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--database-url URL | --embedded]',
+  drift: 'usage: roster drift [PATH...] [--format text|json|markdown] [--write] [--password-files-from DIR] [--database-url URL | --embedded]',
   export: 'usage: roster export --out DIR [--organization KEY] [--users-by-company] [--force] [--database-url URL | --embedded]',
   show: 'usage: roster show PLAN.json [--format text|json|markdown]',
   completion: 'usage: roster completion [bash|zsh|fish]',
@@ -61,6 +65,8 @@ Permissions: ${PERMISSIONS.join(', ')}.
 Checks the configuration against the schema and across files (one organization, unique keys and emails,
 known roles, companies and permissions). Offline: no database needed. Exit 0 when valid, 1 otherwise.
 
+${PASSWORD_FILES_HELP}
+
 Example:
   roster validate examples/acme
 `,
@@ -75,6 +81,7 @@ Changes nothing. Exit 1 when the plan breaks a guard rail or cannot be applied.
   --out FILE           also write a plan file, to apply exactly this plan later: roster apply FILE
                        (bound to the files, organization and database; with $ROSTER_PLAN_KEY, an HMAC)
   --detailed-exitcode  exit 2 when there are changes, 0 when there are none
+${PASSWORD_FILES_HELP}
 ${GUARD_HELP}
 ${DATABASE_HELP}
 
@@ -98,6 +105,7 @@ as such (exit 0). With $ROSTER_PLAN_KEY set (the same key as the plan job), the 
   --actor NAME         who applies, for the audit trail (default: $ROSTER_ACTOR, else the OS user)
   --git-commit SHA     the configuration's commit, for the audit trail (default: $GITHUB_SHA, else git)
   --lock-timeout S     wait at most S seconds for another apply to the same organization (default 60)
+${PASSWORD_FILES_HELP}
 ${GUARD_HELP}
 ${DATABASE_HELP}
 
@@ -115,6 +123,7 @@ In GitHub Actions the Markdown report is also added to the job summary.
   --format FORMAT      text (default), json (schema/drift.schema.json) or markdown
   --write              accept the drift: edit the files to describe the database (keeping comments and
                        formatting) and print the change as a unified diff
+${PASSWORD_FILES_HELP}
 ${DATABASE_HELP}
 
 Example:

@@ -4,7 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, formatDiagnostic, RosterError, UserError } from '../errors.ts';
-import { rootMessage } from '../db/redact.ts';
+import { redactSecrets, rootMessage } from '../db/redact.ts';
+import { escapeLines } from '../render/escape.ts';
 import { ROSTER_VERSION } from '../version.ts';
 import type { PlanFormat } from './commands/plan.ts';
 import { databaseUrl } from './context.ts';
@@ -20,11 +21,14 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 const DATABASE: Options = { 'database-url': { type: 'string' }, embedded: { type: 'boolean' } };
 const GUARDS: Options = { 'max-deactivations': { type: 'string' }, 'max-reassignments': { type: 'string' }, 'min-admins': { type: 'string' } };
 const COMMON: Options = { help: { type: 'boolean', short: 'h' }, 'no-color': { type: 'boolean' } };
+/** For the commands that read the configuration: where password files may live besides it. */
+const PASSWORD_FILES: Options = { 'password-files-from': { type: 'string' } };
 
 const COMMAND_OPTIONS: Record<CommandName, Options> = {
-  validate: { ...COMMON },
+  validate: { ...COMMON, ...PASSWORD_FILES },
   plan: {
     ...COMMON,
+    ...PASSWORD_FILES,
     ...DATABASE,
     ...GUARDS,
     format: { type: 'string', default: 'text' },
@@ -33,6 +37,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   },
   apply: {
     ...COMMON,
+    ...PASSWORD_FILES,
     ...DATABASE,
     ...GUARDS,
     plan: { type: 'string' },
@@ -44,7 +49,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   },
   show: { ...COMMON, format: { type: 'string', default: 'text' } },
   migrate: { ...COMMON, ...DATABASE, 'grant-to': { type: 'string' }, 'read-only': { type: 'boolean' } },
-  drift: { ...COMMON, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
+  drift: { ...COMMON, ...PASSWORD_FILES, ...DATABASE, format: { type: 'string', default: 'text' }, write: { type: 'boolean' } },
   export: {
     ...COMMON,
     ...DATABASE,
@@ -104,6 +109,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   const flagEnv = {
     ...(values['no-color'] ? { NO_COLOR: '1' } : {}),
     ...(values.embedded ? { ROSTER_EMBEDDED: '1' } : {}),
+    ...(typeof values['password-files-from'] === 'string' ? { ROSTER_PASSWORD_FILES_FROM: values['password-files-from'] } : {}),
   };
   const cliIo = Object.keys(flagEnv).length > 0 ? { ...io, env: { ...io.env, ...flagEnv } } : io;
   const paths = parsed.positionals;
@@ -228,11 +234,13 @@ function reportError(error: unknown, io: CliIo): number {
     return 1;
   }
   if (error instanceof UserError) {
-    io.stderr.write(`error: ${error.message}\n`);
+    // A message may quote the database or a file: no raw control character (render/escape.ts). Database details in
+    // it come through rootMessage, already without credentials.
+    io.stderr.write(`error: ${escapeLines(error.message)}\n`);
     return 1;
   }
   // Not the person's mistake: say so, with enough to report it, but no values (they could be secrets).
-  const message = error instanceof RosterError ? error.message : rootMessage(error);
+  const message = escapeLines(error instanceof RosterError ? redactSecrets(error.message) : rootMessage(error));
   io.stderr.write(`internal error: ${message}\nNothing was changed. This is a bug in roster ${ROSTER_VERSION}; please report it.\n`);
   if (io.env.ROSTER_DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack.split('\n').slice(1).join('\n')}\n`);
   return 1;
