@@ -93,4 +93,15 @@ describe('drift --write', () => {
     expect(written.users[0]).toMatchObject({ email: 'jo@renames.com', formerEmails: ['jo.doe@old.example'] });
     await expectConverged(dir);
   });
+
+  it('export counts in the right number: 1 company, 1 user', async () => {
+    const dir = await appliedThenChanged(
+      { 'org.yaml': organization('single'), 'users.yaml': 'users:\n  - { email: one@single.com, firstName: One, lastName: Only, role: viewer, company: hq }\n' },
+      async () => undefined,
+    );
+    const out = join(dir, 'exported');
+    const exported = await runRoster(['export', '--out', out, '--organization', 'single'], { env: env() });
+    expect(exported.code).toBe(0);
+    expect(exported.stderr).toContain('Exported organization single (1 company, 0 custom roles, 1 user) to 4 files in');
+  });
 });

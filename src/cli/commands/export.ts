@@ -7,6 +7,7 @@ import { UserError } from '../../errors.ts';
 import { describeSkipped, exportValidated } from '../../export/export.ts';
 import type { CliIo } from '../io.ts';
 import { prepareOutputDirectory, writeInto } from '../output-directory.ts';
+import { counted } from '../plural.ts';
 import { readSnapshot, usingDatabase } from '../session.ts';
 
 const SCHEMA = packagePath('schema', 'roster.schema.json');
@@ -42,10 +43,14 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
       directory: out,
     });
     const left = (type: string) => skipped.filter((row) => row.type === type).length;
-    const counts = `${stored.state.companies.length - left('company')} companies, ${stored.state.roles.length - left('role')} custom roles, ${stored.state.users.length - left('user')} users`;
+    const counts = [
+      counted(stored.state.companies.length - left('company'), 'company', 'companies'),
+      counted(stored.state.roles.length - left('role'), 'custom role'),
+      counted(stored.state.users.length - left('user'), 'user'),
+    ].join(', ');
     // Never through a symbolic link placed in the output directory.
     for (const [name, content] of files) await writeInto(out, name, content, options.out);
-    io.stderr.write(`Exported organization ${key} (${counts}) to ${files.size} files in ${options.out}. No passwords or hashes are exported.\n`);
+    io.stderr.write(`Exported organization ${key} (${counts}) to ${counted(files.size, 'file')} in ${options.out}. No passwords or hashes are exported.\n`);
     if (skipped.length > 0) {
       io.stderr.write(
         `warning: ${skipped.length} row${skipped.length === 1 ? ' was' : 's were'} left out, because the configuration could not hold ${skipped.length === 1 ? 'it' : 'them'} as stored:\n` +
