@@ -22,7 +22,7 @@ const PASSWORD_FILES_HELP = `  --password-files-from DIR
                        they must be regular files inside the configuration's directory`;
 
 const USAGE: Record<CommandName, string> = {
-  validate: 'usage: roster validate [PATH...] [--password-files-from DIR]',
+  validate: 'usage: roster validate [PATH...] [--format text|json] [--password-files-from DIR]',
   plan: 'usage: roster plan [PATH...] [--format text|json|markdown] [--out FILE] [--detailed-exitcode] [--password-files-from DIR] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
   apply:
     'usage: roster apply [PATH... | PLAN.json | --plan PLAN.json] [--yes] [--ignore-files] [--actor NAME] [--git-commit SHA] [--lock-timeout SECONDS] [--password-files-from DIR] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N] [--database-url URL | --embedded]',
@@ -65,6 +65,10 @@ Permissions: ${PERMISSIONS.join(', ')}.
 Checks the configuration against the schema and across files (one organization, unique keys and emails,
 known roles, companies and permissions). Offline: no database needed. Exit 0 when valid, 1 otherwise.
 
+Options:
+  --format FORMAT      text for people (default: problems on stderr), or json for machines: one object on
+                       stdout, {"valid": …, "diagnostics": [{file, line, col, message, related}]}
+                       (schema/validate.schema.json)
 ${PASSWORD_FILES_HELP}
 
 Example:

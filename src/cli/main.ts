@@ -25,7 +25,7 @@ const COMMON: Options = { help: { type: 'boolean', short: 'h' }, 'no-color': { t
 const PASSWORD_FILES: Options = { 'password-files-from': { type: 'string' } };
 
 const COMMAND_OPTIONS: Record<CommandName, Options> = {
-  validate: { ...COMMON, ...PASSWORD_FILES },
+  validate: { ...COMMON, ...PASSWORD_FILES, format: { type: 'string', default: 'text' } },
   plan: {
     ...COMMON,
     ...PASSWORD_FILES,
@@ -99,7 +99,7 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     parsed = parseArgs({ args: [...rest], options: COMMAND_OPTIONS[command], allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UserError(`${(error as Error).message.replace(/\. To specify a positional.*$/s, '')}\n${usageOf(command)}`);
+    throw new UserError(`${argumentMessage((error as Error).message)}\n${usageOf(command)}`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   if (values.help) {
@@ -125,8 +125,10 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
   switch (command) {
     // Each command is loaded when it runs, so a command pays only for the libraries it uses.
     case 'validate': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json') throw new UserError(`--format must be text or json, not '${format}'`);
       const { validateCommand } = await import('./commands/validate.ts');
-      return validateCommand({ paths, io: cliIo });
+      return validateCommand({ paths, format, io: cliIo });
     }
     case 'plan': {
       const format = values.format as string;
@@ -215,6 +217,14 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
     default:
       return assertNever(command);
   }
+}
+
+/** node:util's parseArgs message, in roster's voice: lower case, without its advice on positionals. */
+function argumentMessage(message: string): string {
+  const short = message
+    .replace(/\. To specify a positional.*$/s, '')
+    .replace(/^Option '(--[^ ']+) <value>' argument missing$/, "option '$1' needs a value");
+  return short.charAt(0).toLowerCase() + short.slice(1);
 }
 
 /** How many configuration problems are printed, and how many become GitHub annotations (it shows 50 a job). */

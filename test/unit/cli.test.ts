@@ -29,7 +29,7 @@ describe('the command line', () => {
 
   it.each([
     [['frob'], "error: unknown command 'frob'"],
-    [['plan', '--bogus'], "error: Unknown option '--bogus'"],
+    [['plan', '--bogus'], "error: unknown option '--bogus'"],
     [['plan', '--format', 'yaml'], "error: --format must be text, json or markdown, not 'yaml'"],
     [['migrate', 'some/path'], 'error: migrate takes no paths'],
   ])('refuses %j clearly', async (argv, message) => {
