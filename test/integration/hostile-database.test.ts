@@ -4,7 +4,9 @@
  * problem or drift item saying what to do (never an internal error), and nothing may be written where it must not.
  */
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundledMigrations } from '../../src/db/migrate.ts';
 import { sql, trustedScript } from '../../src/db/sql.ts';
@@ -12,6 +14,18 @@ import { company, org, toConfigObject, user } from '../support/builders.ts';
 import { runRoster, spawnRoster, tempDir, writeConfig, type RunResult } from '../support/cli.ts';
 import { createTestDatabase, useTestDatabase, type TestDatabase } from '../support/database.ts';
 import type { UserSpec } from '../../src/model/state.ts';
+
+const require = createRequire(import.meta.url);
+const schemas = {
+  plan: new Ajv({ strict: true, allowUnionTypes: true }).compile(require('../../schema/plan.schema.json')),
+  drift: new Ajv({ strict: true, allowUnionTypes: true }).compile(require('../../schema/drift.schema.json')),
+};
+/** `json` parsed, after checking it against its published schema. */
+function conforming<T>(schema: keyof typeof schemas, json: string): T {
+  const value = JSON.parse(json) as T;
+  expect(schemas[schema](value), JSON.stringify(schemas[schema].errors)).toBe(true);
+  return value;
+}
 
 const database = useTestDatabase();
 let db: TestDatabase;
@@ -77,7 +91,7 @@ function expectClear(result: RunResult): void {
 async function driftItems(dir: string): Promise<{ code: number; items: { kind: string; type: string; key: string; message?: string }[] }> {
   const result = await runRoster(['drift', dir, '--format', 'json'], { env: env() });
   expectClear(result);
-  return { code: result.code, items: (JSON.parse(result.stdout) as { items: { kind: string; type: string; key: string; message?: string }[] }).items };
+  return { code: result.code, items: conforming<{ items: { kind: string; type: string; key: string; message?: string }[] }>('drift', result.stdout).items };
 }
 
 describe('an email stored with an invisible character is never taken for a configured user', () => {
@@ -245,7 +259,7 @@ describe('predefined roles are compared with the database', () => {
     expect(plan.stdout).not.toContain('No changes');
     expect(plan.stdout).toContain('the predefined role admin was changed in the database: it lacks manage_users');
     expect(plan.stdout).toContain(`select roster_restore_predefined_roles('${key}')`);
-    const json = JSON.parse((await runRoster(['plan', dir, '--format', 'json'], { env: env() })).stdout) as { problems: { kind: string; key: string }[] };
+    const json = conforming<{ problems: { kind: string; key: string }[] }>('plan', (await runRoster(['plan', dir, '--format', 'json'], { env: env() })).stdout);
     expect(json.problems).toContainEqual(expect.objectContaining({ kind: 'predefined-role-changed', key: 'admin' }));
 
     const drift = await driftItems(dir);
@@ -283,7 +297,7 @@ describe('predefined roles are compared with the database', () => {
     const plan = await runRoster(['plan', dir, '--format', 'json'], { env: env() });
     expectClear(plan);
     expect(plan.code).toBe(1);
-    const parsed = JSON.parse(plan.stdout) as { changes: { type: string; key: string }[]; problems: { kind: string; key: string; message: string }[] };
+    const parsed = conforming<{ changes: { type: string; key: string }[]; problems: { kind: string; key: string; message: string }[] }>('plan', plan.stdout);
     expect(parsed.changes.filter((c) => c.type === 'role')).toEqual([]);
     expect(parsed.problems).toContainEqual(expect.objectContaining({ kind: 'predefined-role-changed', key: 'viewer' }));
     expect(parsed.problems.find((p) => p.key === 'viewer')!.message).toContain('no longer marked predefined');
