@@ -38,7 +38,7 @@ function variant(key: string, k: number): OrgState {
 /** Starts `roster apply` of `state` as a child process. */
 async function startApply(state: OrgState, args: string[]) {
   const dir = await writeConfig({ 'org.yaml': toConfigObject(state) });
-  return startRoster(['apply', dir, '--yes', '--max-deactivations', '100%', '--database-url', db.url, ...args], { cwd: dir });
+  return startRoster(['apply', dir, '--yes', '--max-deactivations', '100%', '--max-reassignments', '100%', '--min-admins', '0', '--database-url', db.url, ...args], { cwd: dir });
 }
 
 describe('applies to one organization at once', () => {
