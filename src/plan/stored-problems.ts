@@ -26,6 +26,8 @@ export interface ScreenedState {
 }
 
 const COLLIDING_SHOWN = 5;
+// Printable ASCII without space: already NFC, nothing hidden, folded by toLowerCase.
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
 
 /** Splits the stored state into what roster can act on and the problems with the rest. */
 export function screenStoredState(actual: OrgState): ScreenedState {
@@ -43,53 +45,55 @@ export function screenStoredState(actual: OrgState): ScreenedState {
     else held.users.add(emailKey(row.key));
   }
 
-  const byKey = new Map<string, UserSpec[]>();
+  // One pass, cheap for the common case (a million printable-ASCII emails): a key per user, groups only for collisions.
+  const byKey = new Map<string, UserSpec>();
+  const groups = new Map<string, UserSpec[]>();
+  const malformed: UserSpec[] = [];
   for (const user of actual.users) {
-    const key = emailKey(user.email);
-    const group = byKey.get(key);
-    if (group) group.push(user);
-    else byKey.set(key, [user]);
+    const plain = PRINTABLE_ASCII.test(user.email);
+    const key = plain ? user.email.toLowerCase() : emailKey(user.email);
+    if (!plain && emailFormProblem(user.email) !== null) malformed.push(user);
+    const first = byKey.get(key);
+    if (first === undefined) byKey.set(key, user);
+    else groups.set(key, [...(groups.get(key) ?? [first]), user]);
   }
-  const kept: UserSpec[] = [];
-  for (const [key, group] of byKey) {
-    const malformed = group.filter((u) => emailFormProblem(u.email) !== null);
-    for (const user of malformed) {
-      problems.push({
-        type: 'user',
-        key: user.email,
-        kind: 'email-not-normal',
-        users: [user.email],
-        userCount: 1,
-        message:
-          `the email '${showStored(user.email)}' stored in the database ${emailFormProblem(user.email)}, so roster never takes it ` +
-          `for a user of the configuration and applies nothing while it stands. Correct it in the database (update users set ` +
-          `email = '…' where email = ${sqlLiteral(user.email)} and organization_id = (select id from organizations where key = ` +
-          `'${organization}')), or deactivate that account in the app if it is a stray one, then plan again.`,
-      });
-    }
-    if (group.length > 1) {
-      const emails = group.map((u) => u.email).sort(compareStrings);
-      const shown = emails.slice(0, COLLIDING_SHOWN).map((e) => `'${showStored(e)}'`);
-      problems.push({
-        type: 'user',
-        key: emails[0]!,
-        kind: 'email-collision',
-        users: emails,
-        userCount: emails.length,
-        message:
-          `${emails.length} users in the database are one login under roster's email identity (they differ only in case or ` +
-          `Unicode normalisation): ${shown.join(', ')}${emails.length > shown.length ? ` and ${emails.length - shown.length} more` : ''}. ` +
-          `roster will not guess which one is meant and applies nothing while they stand: change the email of all but one ` +
-          `in the database (update users set email = '…' where email = ${sqlLiteral(group[1]!.email)} and organization_id = …), then plan again.`,
-      });
-    }
-    if (malformed.length > 0 || group.length > 1) held.users.add(key);
-    else kept.push(group[0]!);
+  for (const user of malformed) {
+    held.users.add(emailKey(user.email));
+    problems.push({
+      type: 'user',
+      key: user.email,
+      kind: 'email-not-normal',
+      users: [user.email],
+      userCount: 1,
+      message:
+        `the email '${showStored(user.email)}' stored in the database ${emailFormProblem(user.email)}, so roster never takes it ` +
+        `for a user of the configuration and applies nothing while it stands. Correct it in the database (update users set ` +
+        `email = '…' where email = ${sqlLiteral(user.email)} and organization_id = (select id from organizations where key = ` +
+        `'${organization}')), or deactivate that account in the app if it is a stray one, then plan again.`,
+    });
   }
+  for (const [key, group] of groups) {
+    held.users.add(key);
+    const emails = group.map((u) => u.email).sort(compareStrings);
+    const shown = emails.slice(0, COLLIDING_SHOWN).map((e) => `'${showStored(e)}'`);
+    problems.push({
+      type: 'user',
+      key: emails[0]!,
+      kind: 'email-collision',
+      users: emails,
+      userCount: emails.length,
+      message:
+        `${emails.length} users in the database are one login under roster's email identity (they differ only in case or ` +
+        `Unicode normalisation): ${shown.join(', ')}${emails.length > shown.length ? ` and ${emails.length - shown.length} more` : ''}. ` +
+        `roster will not guess which one is meant and applies nothing while they stand: change the email of all but one ` +
+        `in the database (update users set email = '…' where email = ${sqlLiteral(group[1]!.email)} and organization_id = …), then plan again.`,
+    });
+  }
+  const kept = held.users.size === 0 ? actual.users : actual.users.filter((u) => !held.users.has(emailKey(u.email)));
 
   problems.push(...predefinedRoleProblems(actual, organization, held.roles));
   return {
-    state: { ...actual, users: kept.length === actual.users.length ? actual.users : kept },
+    state: { ...actual, users: kept },
     problems: problems.sort((a, b) => compareStrings(a.type, b.type) || compareStrings(a.key, b.key) || compareStrings(a.kind, b.kind)),
     held,
   };
