@@ -165,6 +165,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     const r = row.data;
     if (r.predefined || isPredefinedRole(r.key)) {
       predefinedRoles.push({ key: r.key, predefined: r.predefined, permissions: r.permissions });
+      changedAt.set(rowId('role', r.key), r.changed_at); // drift says when a predefined role was changed by hand
       continue;
     }
     customRoles.push({ key: r.key, name: r.name, description: r.description, permissions: r.permissions });

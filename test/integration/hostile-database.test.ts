@@ -88,10 +88,10 @@ function expectClear(result: RunResult): void {
   expect(result.stdout + result.stderr).not.toMatch(/internal error|this is a bug|at .*\.ts:\d+/i);
 }
 
-async function driftItems(dir: string): Promise<{ code: number; items: { kind: string; type: string; key: string; message?: string }[] }> {
+async function driftItems(dir: string): Promise<{ code: number; items: { kind: string; type: string; key: string; message?: string; afterLastApply: boolean | null }[] }> {
   const result = await runRoster(['drift', dir, '--format', 'json'], { env: env() });
   expectClear(result);
-  return { code: result.code, items: conforming<{ items: { kind: string; type: string; key: string; message?: string }[] }>('drift', result.stdout).items };
+  return { code: result.code, items: conforming<{ items: { kind: string; type: string; key: string; message?: string; afterLastApply: boolean | null }[] }>('drift', result.stdout).items };
 }
 
 describe('an email stored with an invisible character is never taken for a configured user', () => {
@@ -264,7 +264,7 @@ describe('predefined roles are compared with the database', () => {
 
     const drift = await driftItems(dir);
     expect(drift.code).toBe(2);
-    expect(drift.items).toContainEqual(expect.objectContaining({ kind: 'invalid', type: 'role', key: 'admin' }));
+    expect(drift.items).toContainEqual(expect.objectContaining({ kind: 'invalid', type: 'role', key: 'admin', afterLastApply: true }));
 
     const apply = await runRoster(['apply', dir, '--yes'], { env: env() });
     expectClear(apply);
