@@ -5,7 +5,7 @@
  * main.ts. Plain data: loading it costs nothing, so `--version` and completion stay fast.
  */
 
-export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'drift' | 'export' | 'migrate' | 'db' | 'completion';
+export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'drift' | 'export' | 'access' | 'history' | 'diff' | 'migrate' | 'db' | 'completion';
 
 /** What a shell should offer for a value: file names, directory names, fixed words, or nothing (free text). */
 export type Completion = 'file' | 'directory' | 'none' | readonly string[];
@@ -220,6 +220,66 @@ export const COMMANDS: readonly CommandSpec[] = [
       ...DATABASE,
     ],
     examples: [['roster export --out org/ --users-by-company', 'adopt roster: the organization as files, one per company']],
+  },
+  {
+    name: 'access',
+    summary: 'the access review: who holds which permission, who last changed it, what changed outside roster',
+    description:
+      "The access review of an organization as stored: every active user with role, company and effective permissions (predefined roles as stored), roles × permissions and companies × roles with counts, every holder of a manage_* permission by name, and each user's last change: by which apply (actor, database role, Git commit) or outside roster (the database's change time is later than roster's last apply to the row). With PATH, also whether each row matches the files. Read-only; exit 0.",
+    args: '[PATH...]',
+    argsComplete: 'file',
+    options: [
+      { name: 'organization', type: 'string', value: 'KEY', describe: "which organization, without files (default: the files', else the only one stored)", complete: 'none' },
+      {
+        name: 'format',
+        type: 'string',
+        choices: ['text', 'markdown', 'csv', 'json', 'html'],
+        default: 'text',
+        describe: 'text, markdown, csv (one row per user; formula-safe), json (schema/access.schema.json) or html (one self-contained page, printable)',
+      },
+      { name: 'company', type: 'string', value: 'KEY', describe: 'only users of this company', complete: 'none' },
+      { name: 'role', type: 'string', value: 'KEY', describe: 'only users with this role', complete: 'none' },
+      { name: 'permission', type: 'string', value: 'P', describe: 'only users who hold this permission (who can P?)', complete: 'none' },
+      ...DATABASE,
+    ],
+    examples: [
+      ['roster access org/ --format html > access-review.html', 'a printable review, each row compared with the files'],
+      ['roster access --organization acme --permission manage_users', 'who can manage users'],
+    ],
+  },
+  {
+    name: 'history',
+    summary: 'the timeline of one user, role or company from the audit trail',
+    description:
+      'The timeline of one user (by email), role (role:KEY) or company (company:KEY) from the audit trail: each change with before → after, when, actor, database role and commit; renames followed through the recorded email changes; deactivations and reactivations; and changes made outside roster where the database saw them. Read-only; exit 0.',
+    args: 'KEY [PATH...]',
+    argsComplete: 'none',
+    options: [
+      { name: 'organization', type: 'string', value: 'KEY', describe: "which organization (default: the files' when PATH is given, else the only one stored)", complete: 'none' },
+      format('text, json or markdown'),
+      ...DATABASE,
+    ],
+    examples: [
+      ['roster history bob@example.com', "a user's timeline, across renames"],
+      ['roster history role:editor --format markdown', "a role's timeline for a ticket"],
+    ],
+  },
+  {
+    name: 'diff',
+    summary: 'the difference between two configurations, without any database (configuration-only review)',
+    description:
+      'A configuration-only review (no database): the semantic difference between two configurations, two paths or the working tree against a Git revision (read with git show, never checked out). The base stands for the stored state: creates, edits, renames (formerEmails), removals and reactivations, with sensitive changes and guard rails judged on the files alone. For pull requests from forks and jobs without database credentials. Exit 0, or 1 when the changes break a guard rail.',
+    args: '[OLD NEW | PATH...]',
+    argsComplete: 'file',
+    options: [
+      { name: 'base', type: 'string', value: 'REF', describe: 'compare the working tree with the files of this Git revision (origin/main, HEAD~1)', complete: 'none' },
+      format('text, json or markdown'),
+      ...GUARDS,
+    ],
+    examples: [
+      ['roster diff old/ new/', 'compare two configurations'],
+      ['roster diff org/ --base origin/main --format markdown', 'review a pull request without database credentials'],
+    ],
   },
   {
     name: 'migrate',

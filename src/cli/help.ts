@@ -1,7 +1,7 @@
 /** Help texts, one per command, each with an example. */
 import { PERMISSIONS } from '../model/permissions.ts';
 
-export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion' | 'db';
+export type CommandName = 'validate' | 'plan' | 'apply' | 'show' | 'migrate' | 'drift' | 'export' | 'completion' | 'db' | 'access' | 'history' | 'diff';
 
 const DATABASE_HELP = `  --database-url URL   PostgreSQL connection string (default: $DATABASE_URL; an empty value is an error;
                        if neither is set, an embedded PostgreSQL kept in ./.roster/, never when $CI is set)
@@ -32,6 +32,10 @@ const USAGE: Record<CommandName, string> = {
   show: 'usage: roster show PLAN.json [--format text|json|markdown]',
   completion: 'usage: roster completion [bash|zsh|fish]',
   db: 'usage: roster db serve [--port N] | roster db shell',
+  access:
+    'usage: roster access [PATH...] [--organization KEY] [--format text|markdown|csv|json|html] [--company KEY] [--role KEY] [--permission P] [--database-url URL | --embedded]',
+  history: 'usage: roster history KEY [PATH...] [--organization KEY] [--format text|json|markdown] [--database-url URL | --embedded]',
+  diff: 'usage: roster diff OLD NEW | roster diff [PATH...] --base REF [--format text|json|markdown] [--max-deactivations N|P%] [--max-reassignments N|P%] [--min-admins N]',
 };
 
 export function usageOf(command: CommandName): string {
@@ -53,6 +57,9 @@ Commands:
   migrate    create or upgrade roster's tables in the database
   completion print a shell completion script
   db         open the embedded PostgreSQL to other tools: \`db serve\` (a connection string) or \`db shell\` (psql)
+  access     the access review: who holds which permission, who last changed it, what changed outside roster
+  history    the timeline of one user, role or company from the audit trail
+  diff       the difference between two configurations, without any database (configuration-only review)
 
 PATH is a file or a directory searched recursively for *.yaml and *.yml (default: the current directory).
 Run \`roster <command> --help\` for a command's options and an example.
@@ -177,6 +184,57 @@ Prints a completion script for roster's commands and flags (default bash).
 
 Example:
   roster completion bash > /etc/bash_completion.d/roster
+`,
+  access: `${USAGE.access}
+
+The access review of an organization as stored: every active user with role, company and effective
+permissions (predefined roles as stored), roles × permissions and companies × roles with counts, every holder
+of a manage_* permission by name, and each user's last change: by which apply (actor, database role, Git
+commit) or outside roster (when the database's change time is later than roster's last apply to the row).
+With PATH, also whether each row matches the files. Read-only; exit 0.
+
+  --organization KEY   which organization, without files (default: the files', else the only one stored)
+  --format FORMAT      text (default), markdown, csv (one row per user; formula-safe), json
+                       (schema/access.schema.json) or html (one self-contained page, printable)
+  --company KEY        only users of this company
+  --role KEY           only users with this role
+  --permission P       only users who hold this permission (who can P?)
+${DATABASE_HELP}
+
+Examples:
+  roster access org/ --format html > access-review.html
+  roster access --organization acme --permission manage_users
+`,
+  history: `${USAGE.history}
+
+The timeline of one user (by email), role (role:KEY) or company (company:KEY) from the audit trail: each change
+with before → after, when, actor, database role and commit; renames followed through the recorded email
+changes; deactivations and reactivations; and changes made outside roster where the database saw them.
+Read-only; exit 0.
+
+  --organization KEY   which organization (default: the files' when PATH is given, else the only one stored)
+  --format FORMAT      text (default), json or markdown
+${DATABASE_HELP}
+
+Examples:
+  roster history bob@example.com
+  roster history role:editor --format markdown
+`,
+  diff: `${USAGE.diff}
+
+A configuration-only review (no database): the semantic difference between two configurations, either two
+paths or the working tree against a Git revision (read with git show, never checked out). The base stands for
+the stored state: creates, edits, renames (formerEmails), removals and reactivations, with sensitive changes
+and guard rails judged on the files alone. For pull requests from forks and jobs without database credentials.
+Exit 0, or 1 when the changes break a guard rail.
+
+  --base REF           compare the working tree with the files of this Git revision (origin/main, HEAD~1)
+  --format FORMAT      text (default), json or markdown
+${GUARD_HELP}
+
+Examples:
+  roster diff old/ new/
+  roster diff org/ --base origin/main --format markdown
 `,
   migrate: `${USAGE.migrate}
 

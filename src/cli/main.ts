@@ -60,6 +60,17 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   },
   completion: { ...COMMON },
   db: { ...COMMON, port: { type: 'string' } },
+  access: {
+    ...COMMON,
+    ...DATABASE,
+    organization: { type: 'string' },
+    format: { type: 'string', default: 'text' },
+    company: { type: 'string' },
+    role: { type: 'string' },
+    permission: { type: 'string' },
+  },
+  history: { ...COMMON, ...DATABASE, organization: { type: 'string' }, format: { type: 'string', default: 'text' } },
+  diff: { ...COMMON, ...GUARDS, base: { type: 'string' }, format: { type: 'string', default: 'text' } },
 };
 
 /** Every command's long flags, for shell completion. */
@@ -210,6 +221,35 @@ async function dispatch(argv: readonly string[], io: CliIo): Promise<number> {
         throw new UserError(`--port takes a port number from 1 to 65535, not '${port}'`);
       }
       return (await import('./commands/db.ts')).dbCommand({ action, port: port === undefined ? undefined : Number(port), io: cliIo });
+    }
+    case 'access': {
+      const format = values.format as string;
+      const { accessCommand, ACCESS_FORMATS } = await import('./commands/access.ts');
+      if (!(ACCESS_FORMATS as readonly string[]).includes(format)) throw new UserError(`--format must be ${ACCESS_FORMATS.join(', ')}, not '${format}'`);
+      return accessCommand({
+        paths,
+        organization: values.organization as string | undefined,
+        format: format as (typeof ACCESS_FORMATS)[number],
+        company: values.company as string | undefined,
+        role: values.role as string | undefined,
+        permission: values.permission as string | undefined,
+        databaseUrl: url,
+        io: cliIo,
+      });
+    }
+    case 'history': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      const [key, ...configPaths] = paths;
+      if (key === undefined) throw new UserError(`history needs the user's email, role:KEY or company:KEY\n${usageOf('history')}`);
+      const { historyCommand } = await import('./commands/history.ts');
+      return historyCommand({ key, paths: configPaths, organization: values.organization as string | undefined, format, databaseUrl: url, io: cliIo });
+    }
+    case 'diff': {
+      const format = values.format as string;
+      if (format !== 'text' && format !== 'json' && format !== 'markdown') throw new UserError(`--format must be text, json or markdown, not '${format}'`);
+      const { diffCommand } = await import('./commands/diff.ts');
+      return diffCommand({ paths, base: values.base as string | undefined, format, limits: limits(), io: cliIo });
     }
     case 'completion':
       if (paths.length > 1) throw new UserError(usageOf('completion'));
