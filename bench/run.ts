@@ -18,6 +18,14 @@ import { createPool, sql } from 'slonik';
 import { hashPassword } from '../src/secrets/password.ts';
 import { resolvePasswords } from '../src/secrets/resolve.ts';
 import { usersCsv, writePerCompany, writeSingleFile } from './generate.ts';
+import { readAuditTrail } from '../src/access/audit-trail.ts';
+import { buildAccessReport } from '../src/access/report.ts';
+import { readOrganization } from '../src/db/read-state.ts';
+import { renderAccessCsv } from '../src/render/access-csv.ts';
+import { renderAccessHtml } from '../src/render/access-html.ts';
+import { renderAccessJson } from '../src/render/access-json.ts';
+import { renderAccessMarkdown } from '../src/render/access-markdown.ts';
+import { renderAccessText } from '../src/render/access-text.ts';
 import { measureStartup, startupReport } from './startup.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -123,6 +131,9 @@ async function bareParse(dir: string, library: 'yaml' | 'js-yaml'): Promise<numb
 
 type Row = Record<string, { ms: number; rssMb: number; db: number; queries: number }>;
 const results = new Map<number, Row>();
+/** The size at which the access review's work beyond reading the state is measured, and what it took (ms). */
+const ACCESS_SIZE = 10_000;
+let accessWork: number | null = null;
 interface Floors {
   readonly copy: number;
   readonly select: number;
@@ -193,6 +204,8 @@ for (const size of sizes) {
   await step('plan, 10% deactivated', repeat(runs, cold(dropped, ['plan', '.', '--max-deactivations', '10%'])));
   await step('apply, 10% deactivated', repeat(runs, cold(dropped, ['apply', '.', '--yes', '--max-deactivations', '10%']), restore));
   await step('drift, nothing to report', repeat(runs, cold(perCompany, ['drift', '.'])));
+  await step('access review (html)', repeat(runs, () => roster(['access', '--organization', 'bench', '--format', 'html'], { cwd: perCompany, url })));
+  if (size === ACCESS_SIZE) accessWork = await measureAccessWork(url, runs);
   results.set(size, row);
 
   // The floors: the same rows through COPY, selected back, and the same files through bare YAML parsers.
@@ -230,6 +243,26 @@ for (const size of sizes) {
     leanSingle: median(leanSingle),
   });
   console.error(`floors: ${JSON.stringify(floors.get(size))}`);
+}
+
+/**
+ * The access review's own work at ACCESS_SIZE users, beyond reading the state and the audit trail: building the
+ * report from the rows read, and rendering it in every format (median of `runs`, in milliseconds).
+ */
+async function measureAccessWork(url: string, runs: number): Promise<number> {
+  const pool = await createPool(url, { maximumPoolSize: 1 });
+  const stored = (await readOrganization(pool, 'bench'))!;
+  const audit = await readAuditTrail(pool, 'bench');
+  await pool.end();
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const report = buildAccessReport({ stored: stored.state, changedAt: stored.changedAt, applies: audit.applies, desired: null, filters: { company: null, role: null, permission: null }, generatedAt: new Date().toISOString() });
+    for (const render of [renderAccessText, renderAccessMarkdown, renderAccessCsv, renderAccessJson, renderAccessHtml]) render(report);
+    samples.push(performance.now() - start);
+  }
+  console.error(`access review work beyond reading, ${ACCESS_SIZE.toLocaleString('en')} users: ${(median(samples) / 1000).toFixed(2)} s`);
+  return median(samples);
 }
 
 // Hashing initial passwords: one at a time, then a batch through the same code apply uses.
@@ -318,6 +351,11 @@ function writeReport(): void {
     ['no-op plan, files unchanged since the last run, under 1 s', fmt(r['no-op plan, files unchanged']!.ms), r['no-op plan, files unchanged']!.ms < 1000],
     [`peak memory below 1.5 GiB at ${big.toLocaleString('en')} users`, `${Math.max(...Object.values(r).map((x) => x.rssMb)).toFixed(0)} MB`, Math.max(...Object.values(r).map((x) => x.rssMb)) < 1536],
     ['growth is linear (no-op plan, 10× the users)', `${growth('no-op plan, files new (per-company)')} the time`, true],
+    [
+      `access review at ${ACCESS_SIZE.toLocaleString('en')} users: report and all five formats in under 2 s beyond reading the state`,
+      accessWork === null ? `not run (--sizes without ${ACCESS_SIZE})` : fmt(accessWork),
+      accessWork !== null && accessWork < 2000,
+    ],
     ['hashing initial passwords uses every core', `${batchRate.toFixed(1)} hashes/s in a batch vs ${singleRate.toFixed(1)}/s one at a time on ${availableParallelism()} cores: ${ratio(batchRate, singleRate)}`, batchRate >= 0.8 * Math.min(availableParallelism(), 4) * singleRate],
   ];
   if (results.has(1_000_000)) {
