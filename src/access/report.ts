@@ -29,6 +29,11 @@ export interface AccessRole {
   readonly activeUsers: number;
   /** Whether it grants a manage_* permission. */
   readonly privileged: boolean;
+  /**
+   * Custom roles: the last change of the role or its permissions, by an apply or outside roster. Null for predefined
+   * roles, which roster never changes (their permissions are judged as stored).
+   */
+  readonly lastChange: LastChange | null;
 }
 
 export interface AccessCompany {
@@ -157,6 +162,9 @@ export function buildAccessReport(input: AccessInput): AccessReport {
         permissions,
         activeUsers: holders.get(key) ?? 0,
         privileged: permissions.some((p) => PRIVILEGED_PERMISSIONS.includes(p)),
+        lastChange: custom === undefined || !(input.changedAt.has(rowId('role', key)) || last.has(rowId('role', key)))
+          ? null
+          : lastChangeOf(input.changedAt.get(rowId('role', key)), last.get(rowId('role', key))),
       };
     });
 

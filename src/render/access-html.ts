@@ -25,7 +25,7 @@ thead th { background: #f6f8fa; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.granted { text-align: center; background: #eef6ee; }
 td.privileged, th.privileged, tr.privileged td.email { background: #fff1c2; font-weight: 600; }
-td.outside { color: #a40e26; font-weight: 600; }
+td.outside, .outside { color: #a40e26; font-weight: 600; }
 td.differs { color: #a40e26; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .summary span { display: inline-block; margin-right: 1.25rem; }
@@ -83,7 +83,7 @@ export function renderAccessHtml(report: AccessReport): string {
       if (!role.permissions.includes(p)) return `<td data-permission="${h(p)}"></td>`;
       return `<td class="granted${privileged.has(p) ? ' privileged' : ''}" data-permission="${h(p)}">${role.activeUsers}</td>`;
     });
-    out.push(`<tr data-role="${h(role.key)}"><th scope="row"><code>${h(role.key)}</code> ${h(role.name)}${role.predefined ? ' <small>(predefined)</small>' : ''}</th><td class="num">${role.activeUsers}</td>${cells.join('')}</tr>`);
+    out.push(`<tr data-role="${h(role.key)}"><th scope="row"><code>${h(role.key)}</code> ${h(role.name)}${role.predefined ? ' <small>(predefined)</small>' : ''}${role.lastChange?.source === 'outside-roster' ? `<br><small class="outside">${h(describeLastChange({ lastChange: role.lastChange }))}</small>` : ''}</th><td class="num">${role.activeUsers}</td>${cells.join('')}</tr>`);
   }
   out.push('</tbody></table>');
 

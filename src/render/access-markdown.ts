@@ -20,7 +20,8 @@ export function renderAccessMarkdown(report: AccessReport): string {
   out.push(`| Role | Users | ${report.permissions.map(code).join(' | ')} |`, `| --- | ---: | ${report.permissions.map(() => ':---:').join(' | ')} |`);
   for (const r of report.roles) {
     const cells = report.permissions.map((p) => (r.permissions.includes(p) ? `${report.privilegedPermissions.includes(p) ? '⚠ ' : ''}${r.activeUsers}` : ''));
-    out.push(`| ${code(r.key)} | ${r.activeUsers} | ${cells.join(' | ')} |`);
+    const outside = r.lastChange?.source === 'outside-roster' ? ` **${cell(describeLastChange({ lastChange: r.lastChange }))}**` : '';
+    out.push(`| ${code(r.key)}${outside} | ${r.activeUsers} | ${cells.join(' | ')} |`);
   }
   out.push('', '### Companies × roles', '', `| Company | ${report.roles.map((r) => code(r.key)).join(' | ')} | Total |`);
   out.push(`| --- | ${report.roles.map(() => '---:').join(' | ')} | ---: |`);

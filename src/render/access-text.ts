@@ -42,6 +42,7 @@ export function renderAccessText(input: AccessReport, style: Style = PLAIN): str
   for (const r of report.roles) {
     const perms = r.permissions.map((p) => (report.privilegedPermissions.includes(p) ? `${p}!` : p)).join(' ');
     lines.push(`  ${r.key.padEnd(roleWidth)}  ${String(r.activeUsers).padStart(5)}  ${perms || '(none)'}`);
+    if (r.lastChange?.source === 'outside-roster') lines.push(`  ${' '.repeat(roleWidth)}         ${style.red(describeLastChange({ lastChange: r.lastChange }))}`);
   }
   lines.push(style.dim('  (! marks a privileged permission)'), '');
 
