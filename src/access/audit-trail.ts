@@ -6,6 +6,7 @@
 import type { CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { sql } from '../db/sql.ts';
+import { UserError } from '../errors.ts';
 
 /** One change as apply records it (src/apply/apply.ts, auditEntry): field changes, or a created user's values. */
 export interface AuditChange {
@@ -89,9 +90,17 @@ export function parseAuditChanges(text: string): { changes: AuditChange[]; unrea
 
 /**
  * Reads the audit trail of organization `key`, oldest first (empty when it has none). Needs SELECT on
- * audit_applies.changes. Throws only what the database does.
+ * audit_applies.changes: throws UserError saying so when the role lacks it; otherwise only what the database throws.
  */
 export async function readAuditTrail(db: CommonQueryMethods, key: string): Promise<AuditTrail> {
+  const readable = z.boolean().parse(await db.oneFirst(sql.unsafe`select has_column_privilege('audit_applies', 'changes', 'select')`));
+  if (!readable) {
+    throw new UserError(
+      "this database role cannot read the audit trail's changes (audit_applies.changes), which say who changed each row; " +
+        'the role `roster migrate --grant-to ROLE --read-only` sets up does not include them. Run as a role that can read them ' +
+        '(the schema owner, or one given `grant select (changes) on audit_applies to ROLE`), then run roster again.',
+    );
+  }
   const rows = await db.any(sql.unsafe`
     select a.id::int as id, floor(extract(epoch from a.applied_at) * 1000)::float8 as at, a.actor, a.database_role,
            a.git_commit, a.changes::text as changes

@@ -12,8 +12,10 @@ import { promisify } from 'node:util';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { sql } from '../../src/db/sql.ts';
 import { buildHistory, type History } from '../support/audit-history.ts';
-import { REPO_ROOT, spawnRoster } from '../support/cli.ts';
+import { REPO_ROOT, runRoster, spawnRoster } from '../support/cli.ts';
 import { useTestDatabase } from '../support/database.ts';
 
 const database = useTestDatabase();
@@ -127,6 +129,24 @@ describe('roster access', () => {
     expect(result.stdout).toContain('| `admin` | 2 | ⚠ 2 | ⚠ 2 | ⚠ 2 | 2 | 2 | 2 | 2 | 2 | 2 |');
     expect(result.stdout).toContain('| `labs` | 0 | 2 | 1 | 0 | 3 |');
     expect(result.stdout).toContain('| ⚠ backdoor@evil.example | Back Door | `admin` | `hq` |');
+  });
+
+  it('says what to do when the database role cannot read the audit trail’s changes (the read-only role)', async () => {
+    const db = database();
+    const reader = `roster_access_reader_${randomBytes(4).toString('hex')}`;
+    await db.pool.query(sql.unsafe`create role ${sql.identifier([reader])} login`);
+    try {
+      expect((await runRoster(['migrate', '--grant-to', reader, '--read-only', '--database-url', db.url])).code).toBe(0);
+      const url = new URL(db.url);
+      url.username = reader;
+      const result = await spawnRoster(['access', '--organization', 'acme'], { env: { DATABASE_URL: url.toString() }, timeoutMs: 120_000 });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr).toMatch(/^error: this database role cannot read the audit trail's changes \(audit_applies\.changes\), .*grant select \(changes\) on audit_applies to ROLE/);
+    } finally {
+      await db.pool.query(sql.unsafe`drop owned by ${sql.identifier([reader])}`);
+      await db.pool.query(sql.unsafe`drop role ${sql.identifier([reader])}`);
+    }
   });
 
   it('writes one self-contained HTML page that a headless browser renders: matrices and privileged holders in the DOM, a screenshot kept', async () => {
