@@ -97,8 +97,8 @@ export async function readAuditTrail(db: CommonQueryMethods, key: string): Promi
   if (!readable) {
     throw new UserError(
       "this database role cannot read the audit trail's changes (audit_applies.changes), which say who changed each row; " +
-        'the role `roster migrate --grant-to ROLE --read-only` sets up does not include them. Run as a role that can read them ' +
-        '(the schema owner, or one given `grant select (changes) on audit_applies to ROLE`), then run roster again.',
+        'run as a role that can read them (the schema owner, a role set up by `roster migrate --grant-to ROLE [--read-only]`, ' +
+        'or one given `grant select (changes) on audit_applies to ROLE`), then run roster again.',
     );
   }
   const rows = await db.any(sql.unsafe`

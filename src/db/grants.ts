@@ -37,7 +37,8 @@ const ROSTER_TABLES = [
 export const RECORD_APPLY_FUNCTION = 'roster_record_apply(bigint, text, text, text, text, jsonb, json)';
 
 /**
- * What plan, drift and export read (src/db/read-state.ts, fingerprint.ts, migrate.ts, export). Row versions
+ * What plan, drift, export, access and history read (src/db/read-state.ts, fingerprint.ts, migrate.ts, export,
+ * src/access/audit-trail.ts). Row versions
  * (`xmin`) and places (`ctid`) are columns too. Never `users.password_hash`: `has_password` says whether there is one.
  */
 const READS: readonly TableGrant[] = [
@@ -54,7 +55,8 @@ const READS: readonly TableGrant[] = [
       'password_reset_id', 'updated_at', 'xmin', 'ctid',
     ],
   },
-  { table: 'audit_applies', select: ['id', 'organization_id', 'applied_at', 'actor', 'git_commit', 'database_role'] },
+  // The changes say who changed each row (access reviews, history); the audit trail never holds a password or hash.
+  { table: 'audit_applies', select: ['id', 'organization_id', 'applied_at', 'actor', 'git_commit', 'database_role', 'changes'] },
 ];
 
 /**

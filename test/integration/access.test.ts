@@ -131,7 +131,7 @@ describe('roster access', () => {
     expect(result.stdout).toContain('| ⚠ backdoor@evil.example | Back Door | `admin` | `hq` |');
   });
 
-  it('says what to do when the database role cannot read the audit trail’s changes (the read-only role)', async () => {
+  it('runs as the read-only role, and says what to do when a role cannot read the audit trail’s changes', async () => {
     const db = database();
     const reader = `roster_access_reader_${randomBytes(4).toString('hex')}`;
     await db.pool.query(sql.unsafe`create role ${sql.identifier([reader])} login`);
@@ -139,7 +139,13 @@ describe('roster access', () => {
       expect((await runRoster(['migrate', '--grant-to', reader, '--read-only', '--database-url', db.url])).code).toBe(0);
       const url = new URL(db.url);
       url.username = reader;
-      const result = await spawnRoster(['access', '--organization', 'acme'], { env: { DATABASE_URL: url.toString() }, timeoutMs: 120_000 });
+      const env = { DATABASE_URL: url.toString() };
+      const allowed = await spawnRoster(['access', '--organization', 'acme'], { env, timeoutMs: 120_000 });
+      expect(allowed.stderr).toBe('');
+      expect(allowed.code).toBe(0);
+      expect(allowed.stdout).toContain('backdoor@evil.example');
+      await db.pool.query(sql.unsafe`revoke select (changes) on audit_applies from ${sql.identifier([reader])}`);
+      const result = await spawnRoster(['access', '--organization', 'acme'], { env, timeoutMs: 120_000 });
       expect(result.code).toBe(1);
       expect(result.stdout).toBe('');
       expect(result.stderr).toMatch(/^error: this database role cannot read the audit trail's changes \(audit_applies\.changes\), .*grant select \(changes\) on audit_applies to ROLE/);
