@@ -262,7 +262,7 @@ describe('a read-only role (migrate --grant-to ROLE --read-only)', () => {
     for (const statement of [
       sql.unsafe`select password_hash from users`,
       sql.unsafe`select created_at from users`,
-      sql.unsafe`select changes from audit_applies`,
+      sql.unsafe`select summary from audit_applies`,
       sql.unsafe`select * from permissions`,
       sql.unsafe`update users set first_name = 'x' where false`,
       sql.unsafe`insert into organizations (key, name) values ('nope', 'Nope')`,
