@@ -49,42 +49,45 @@ async function apply(state: OrgState, flags: string[] = [], extraEnv: Record<str
   return runRoster(['apply', dir, '--yes', ...flags], { env: { ...env(), ...extraEnv } });
 }
 
-/** Writes the configuration and a plan file for it; returns both paths. */
+/**
+ * Writes the configuration and, from its directory as a CI job would, a plan file for it (plan.json). Returns the
+ * directory, the plan file's path, and `run` to run roster in that directory.
+ */
 async function savePlan(
   state: OrgState,
   flags: string[] = [],
   extraEnv: Record<string, string> = {},
-): Promise<{ dir: string; planFile: string; result: RunResult }> {
+): Promise<{ dir: string; planFile: string; result: RunResult; run: (argv: string[], env?: Record<string, string>) => Promise<RunResult> }> {
   const dir = await writeConfig({ 'org.yaml': toConfigObject(state) });
-  const planFile = join(dir, 'plan.json');
-  const result = await runRoster(['plan', dir, '--out', planFile, ...flags], { env: { ...env(), ...extraEnv } });
-  return { dir, planFile, result };
+  const run = (argv: string[], runEnv: Record<string, string> = env()) => runRoster(argv, { cwd: dir, env: runEnv });
+  const result = await run(['plan', '.', '--out', 'plan.json', ...flags], { ...env(), ...extraEnv });
+  return { dir, planFile: join(dir, 'plan.json'), result, run };
 }
 
 describe('saved plans', () => {
   it('applies exactly the saved plan with its files, without asking; with a key and --ignore-files, without them', async () => {
     await apply(team('saved', 2));
-    const { dir, planFile, result } = await savePlan(team('saved', 3, { name: 'Saved Inc.' }), [], { ROSTER_PLAN_KEY: KEY });
+    const { dir, result, run } = await savePlan(team('saved', 3, { name: 'Saved Inc.' }), [], { ROSTER_PLAN_KEY: KEY });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(`Saved the plan to ${planFile}`);
+    expect(result.stderr).toContain('Saved the plan to plan.json');
     // The configuration changes after the plan was made: the authenticated plan, not the files, is applied.
     await writeFile(join(dir, 'org.yaml'), 'this: is not even a roster file\n');
-    const withFiles = await runRoster(['apply', planFile], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const withFiles = await run(['apply', 'plan.json'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(withFiles.code).toBe(1);
-    expect(withFiles.stderr).toContain(`  changed: ${join(dir, 'org.yaml')}`);
-    const applied = await runRoster(['apply', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    expect(withFiles.stderr).toContain('  changed: org.yaml');
+    const applied = await run(['apply', 'plan.json', '--ignore-files'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(applied.stderr).toContain('Applied to organization saved. Changes: 1 to create, 1 to update');
     expect(applied.code).toBe(0);
     expect(await userRow(db.pool, 'saved', 'staff2@saved.com')).toMatchObject({ active: true });
     expect(await db.pool.oneFirst(sql.unsafe`select name from organizations where key = 'saved'`)).toBe('Saved Inc.');
-    const again = await runRoster(['apply', '--plan', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const again = await run(['apply', '--plan', 'plan.json', '--ignore-files'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(again.stderr).toContain('is already applied');
     expect(again.code).toBe(0);
   });
 
   it('refuses a plan whose rows changed since, naming them, and writes nothing', async () => {
     await apply(team('stale', 3));
-    const { planFile } = await savePlan(
+    const { run } = await savePlan(
       team('stale', 3, { users: [user('boss@stale.com', { role: 'admin', initialPassword: BOSS_PASSWORD }), user('staff0@stale.com', { role: 'viewer' })] }),
       [],
       { ROSTER_PLAN_KEY: KEY },
@@ -93,7 +96,7 @@ describe('saved plans', () => {
     await db.pool.query(sql.unsafe`update users set first_name = 'Edited' where email in ('staff0@stale.com', 'staff2@stale.com')`);
     const before = await snapshot(db.pool, 'stale');
     // An authenticated plan's versions are its own: the rows that moved are named.
-    const result = await runRoster(['apply', planFile, '--yes'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const result = await run(['apply', 'plan.json', '--yes'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('is stale: 2 rows it changes moved since it was made');
     expect(result.stderr).toContain('  user:staff0@stale.com (changed since the plan was made)');
@@ -103,7 +106,7 @@ describe('saved plans', () => {
     // Without a key the file's versions prove nothing: the difference from what the files plan now is shown.
     const plain = await savePlan(team('stale', 3, { name: 'Stale Inc.' }));
     await db.pool.query(sql.unsafe`update organizations set name = 'Edited in the app' where key = 'stale'`);
-    const unkeyed = await runRoster(['apply', plain.planFile], { env: env() });
+    const unkeyed = await plain.run(['apply', 'plan.json']);
     expect(unkeyed.code).toBe(1);
     expect(unkeyed.stderr).toContain('does not match what its files plan against the database now');
     expect(unkeyed.stderr).toContain('  ~ organization:stale: name differs');
@@ -112,16 +115,16 @@ describe('saved plans', () => {
 
   it('with its files, refuses when rows it does not touch changed (the files now plan more); without them, applies', async () => {
     await apply(team('untouched', 3));
-    const { planFile } = await savePlan(team('untouched', 3, { users: [...team('untouched', 3).users.slice(0, 3), user('new@untouched.com')] }), [], {
+    const { run } = await savePlan(team('untouched', 3, { users: [...team('untouched', 3).users.slice(0, 3), user('new@untouched.com')] }), [], {
       ROSTER_PLAN_KEY: KEY,
     });
     await db.pool.query(sql.unsafe`update users set first_name = 'Edited in the app' where email = 'boss@untouched.com'`);
     await db.pool.query(sql.unsafe`update companies set name = 'Renamed in the app' where key = 'hq'`);
-    const withFiles = await runRoster(['apply', planFile], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const withFiles = await run(['apply', 'plan.json'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(withFiles.code).toBe(1);
     expect(withFiles.stderr).toContain('  + company:hq: update planned now, not in the plan file');
     expect(withFiles.stderr).toContain('  + user:boss@untouched.com: update planned now, not in the plan file');
-    const result = await runRoster(['apply', planFile, '--ignore-files'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const result = await run(['apply', 'plan.json', '--ignore-files'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(result.stderr).toContain('Changes: 1 to create, 0 to update, 1 to deactivate');
     expect(result.code).toBe(0);
     expect(await userRow(db.pool, 'untouched', 'boss@untouched.com')).toMatchObject({ first_name: 'Edited in the app' });
@@ -129,21 +132,21 @@ describe('saved plans', () => {
 
   it('refuses a plan that creates a user someone created meanwhile', async () => {
     await apply(team('race', 1));
-    const { planFile } = await savePlan(team('race', 2), [], { ROSTER_PLAN_KEY: KEY });
+    const { run } = await savePlan(team('race', 2), [], { ROSTER_PLAN_KEY: KEY });
     await db.pool.query(sql.unsafe`
       insert into users (organization_id, email, first_name, last_name, role_id, company_id)
       select organization_id, 'STAFF1@race.com', 'Made', 'InApp', role_id, company_id from users where email = 'boss@race.com'`);
-    const result = await runRoster(['apply', planFile, '--yes'], { env: { ...env(), ROSTER_PLAN_KEY: KEY } });
+    const result = await run(['apply', 'plan.json', '--yes'], { ...env(), ROSTER_PLAN_KEY: KEY });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('user:staff1@race.com (created since the plan was made)');
   });
 
   it('refuses a plan file made against another database', async () => {
     await apply(team('elsewhere', 1));
-    const { planFile } = await savePlan(team('elsewhere', 2));
+    const { run } = await savePlan(team('elsewhere', 2));
     const other = await createTestDatabase();
     try {
-      const result = await runRoster(['apply', planFile, '--yes', '--database-url', other.url]);
+      const result = await run(['apply', 'plan.json', '--yes', '--database-url', other.url], {});
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/was made against another database \([0-9a-f-]{36}\), not .+; nothing was applied/);
     } finally {
@@ -158,10 +161,10 @@ describe('saved plans', () => {
     ['not a plan', () => '{"hello": "world"}', 'is not an intact roster plan file'],
   ])('refuses a plan file that is %s', async (_name, mangle, message) => {
     await apply(team('corrupt', 1));
-    const { planFile } = await savePlan(team('corrupt', 2));
+    const { planFile, run } = await savePlan(team('corrupt', 2));
     await writeFile(planFile, mangle(await readFile(planFile, 'utf8')));
     const before = await snapshot(db.pool, 'corrupt');
-    const result = await runRoster(['apply', planFile, '--yes'], { env: env() });
+    const result = await run(['apply', 'plan.json', '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
@@ -222,10 +225,10 @@ describe('guard rails', () => {
 
   it('judges a saved plan again at apply time, with the limits given then', async () => {
     await apply(team('later', 9));
-    const { planFile, result } = await savePlan(team('later', 2), ['--max-deactivations', '7']);
+    const { result, run } = await savePlan(team('later', 2), ['--max-deactivations', '7']);
     expect(result.code).toBe(0);
-    expect((await runRoster(['apply', planFile, '--yes'], { env: env() })).code).toBe(1);
-    expect((await runRoster(['apply', planFile, '--yes', '--max-deactivations', '7'], { env: env() })).code).toBe(0);
+    expect((await run(['apply', 'plan.json', '--yes'])).code).toBe(1);
+    expect((await run(['apply', 'plan.json', '--yes', '--max-deactivations', '7'])).code).toBe(0);
   });
 });
 
