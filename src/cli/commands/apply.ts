@@ -10,7 +10,7 @@
  * Passwords are always resolved before the lock is taken.
  */
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import { applyWithLock, assertApplicable, StalePlanError, type ApplyResult, type AuditContext, type Decision } from '../../apply/apply.ts';
 import type { DesiredConfig } from '../../config/assemble.ts';
 import type { Database } from '../../db/connection.ts';
@@ -178,7 +178,6 @@ async function applySavedPlan(options: ApplyCommandOptions, source: string): Pro
   const isPlanFile = (path: string) => resolve(io.cwd, path) === resolve(io.cwd, source);
   let config: DesiredConfig | null = null;
   if (!options.ignoreFiles) {
-    assertPathsInside(saved, source, io.cwd);
     const found = await phase(io, 'files', () => digestConfigFiles(saved.configPaths, io.cwd));
     const differences = compareConfigFiles(saved.configFiles, found);
     if (filesDiffer(differences)) throw new PlanFileError(describeFileDifferences(source, saved, differences));
@@ -324,24 +323,6 @@ function assertSameChanges(saved: SavedPlan, fresh: Plan, source: string): void 
       'Either rows it changes moved since it was made, or the plan file was edited. Make and review a new plan.\n' +
       differences.map((line) => `  ${line}`).join('\n'),
   );
-}
-
-/**
- * Throws {@link PlanFileError} when a plan file without a MAC names configuration paths outside the working directory:
- * its paths are then anyone's choice, and apply reads only the checkout it runs in.
- */
-function assertPathsInside(saved: SavedPlan, source: string, cwd: string): void {
-  if (isAuthenticated(saved)) return;
-  const outside = saved.configPaths.filter((path) => {
-    const rel = relative(cwd, resolve(cwd, path));
-    return isAbsolute(path) || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel);
-  });
-  if (outside.length > 0) {
-    throw new PlanFileError(
-      `${source} names configuration paths outside this directory (${escapeText(outside.join(', '))}); nothing was applied. ` +
-        `Apply it from a directory that contains its files (make the plan there with relative paths), or make and apply plans with ${PLAN_KEY_VARIABLE} set`,
-    );
-  }
 }
 
 function describeFileDifferences(source: string, saved: SavedPlan, differences: FileDifferences): string {
