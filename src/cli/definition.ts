@@ -123,7 +123,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Checks the configuration against the schema and across files (one organization, unique keys and emails, known roles, companies and permissions). Offline: no database needed. Exit 0 when valid, 1 otherwise.',
     args: '[PATH...]',
     argsComplete: 'file',
-    options: [PASSWORD_FILES],
+    options: [
+      {
+        name: 'format',
+        type: 'string',
+        choices: ['text', 'json'],
+        default: 'text',
+        describe:
+          'text for people (problems on stderr), or json for machines: one object on stdout, {"valid": …, "diagnostics": [{file, line, col, message, related}]} (schema/validate.schema.json)',
+      },
+      PASSWORD_FILES,
+    ],
     examples: [['roster validate examples/acme', 'check the example organization']],
   },
   {

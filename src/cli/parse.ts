@@ -36,14 +36,15 @@ export async function parseCommandLine(argv: readonly string[], env: Readonly<Re
   }
   const spec = commandSpec(knownCommand(first));
   checkOptions(spec, rest);
-  const parsed = await parseWithYargs(spec, rest);
-  if (parsed.values.help === true) return { kind: 'help', command: spec.name, exitCode: 0 };
+  const { tokens, help } = takeHelp(rest);
+  if (help) return { kind: 'help', command: spec.name, exitCode: 0 };
+  const parsed = await parseWithYargs(spec, tokens);
   const values = { ...parsed.values };
   for (const option of spec.options) {
     if (values[option.name] === undefined && option.env !== undefined && env[option.env] !== undefined && env[option.env] !== '') {
       values[option.name] = env[option.env];
     }
-    checkChoices(spec, option, values[option.name]);
+    checkChoices(option, values[option.name]);
     if (option.required && values[option.name] === undefined) throw new UserError(`${spec.name} needs ${optionUsage(option)}\nusage: ${usageLine(spec)}`);
   }
   return { kind: 'run', command: spec.name, values, paths: parsed.paths };
@@ -92,11 +93,31 @@ function checkOptions(spec: CommandSpec, tokens: readonly string[]): void {
   }
 }
 
-function checkChoices(spec: CommandSpec, option: OptionSpec, value: string | boolean | undefined): void {
+/**
+ * `--help` or `-h` anywhere before `--` (once every option word is known good): yargs keeps `help` for itself, so it
+ * is taken out here.
+ */
+function takeHelp(tokens: readonly string[]): { tokens: string[]; help: boolean } {
+  const end = tokens.indexOf('--');
+  let help = false;
+  const kept: string[] = [];
+  tokens.forEach((token, i) => {
+    if (end >= 0 && i >= end) kept.push(token);
+    else if (token === '--help') help = true;
+    else if (/^-[a-zA-Z]+$/.test(token) && token.includes('h')) {
+      help = true;
+      if (token !== '-h') kept.push(token.replace(/h/g, ''));
+    } else kept.push(token);
+  });
+  return { tokens: kept, help };
+}
+
+function checkChoices(option: OptionSpec, value: string | boolean | undefined): void {
   if (option.choices === undefined || value === undefined || option.choices.includes(String(value))) return;
   const list = option.choices.length > 1 ? `${option.choices.slice(0, -1).join(', ')} or ${option.choices.at(-1)}` : option.choices.join('');
   const hint = closest(String(value), option.choices);
-  throw new UserError(`--${option.name} must be ${list}, not '${String(value)}'${hint ? `; did you mean '${hint}'?` : ''}\nusage: ${usageLine(spec)}`);
+  // The message lists every right value, so it needs no usage line.
+  throw new UserError(`--${option.name} must be ${list}, not '${String(value)}'${hint ? `; did you mean '${hint}'?` : ''}`);
 }
 
 function didYouMean(word: string, candidates: readonly string[]): string {
@@ -107,7 +128,7 @@ function didYouMean(word: string, candidates: readonly string[]): string {
 /** yargs reads the values: kebab-case names as written, strings kept as strings (paths like `0123` too). */
 async function parseWithYargs(spec: CommandSpec, tokens: readonly string[]): Promise<{ values: Record<string, string | boolean | undefined>; paths: string[] }> {
   const { default: yargs } = await import('yargs');
-  const options = optionsOf(spec);
+  const options = optionsOf(spec).filter((option) => option.name !== 'help');
   const parser = yargs([...tokens])
     .scriptName('roster')
     .locale('en')

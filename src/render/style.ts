@@ -22,8 +22,15 @@ export const COLOR: Style = {
   dim: ansi(2, 22),
 };
 
-/** Colour only on a terminal, and never when NO_COLOR is set to anything non-empty (no-color.org). */
+/**
+ * Colour on a terminal, or anywhere when FORCE_COLOR is set to anything but '' or '0' (CI logs such as GitHub
+ * Actions' show it); never when NO_COLOR is set to anything non-empty (no-color.org, and --no-color), nor when
+ * FORCE_COLOR is '0'.
+ */
 export function chooseStyle(options: { isTTY: boolean; env: Readonly<Record<string, string | undefined>> }): Style {
   const noColor = options.env.NO_COLOR !== undefined && options.env.NO_COLOR !== '';
-  return options.isTTY && !noColor && options.env.TERM !== 'dumb' ? COLOR : PLAIN;
+  const force = options.env.FORCE_COLOR;
+  if (noColor || force === '0') return PLAIN;
+  if (force !== undefined && force !== '') return COLOR;
+  return options.isTTY && options.env.TERM !== 'dumb' ? COLOR : PLAIN;
 }
