@@ -2,7 +2,8 @@
  * Executes a plan's changes inside an open transaction: one bulk SQL statement per kind of change, in the plan's
  * dependency order, never one round trip per row. Each statement checks it touched exactly the rows it meant to.
  */
-import type { DatabaseTransactionConnection } from 'slonik';
+import type { DatabaseTransactionConnection, ListSqlToken } from 'slonik';
+import { COMPANY_FIELDS, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS, type FieldDescriptor } from '../model/fields.ts';
 import { InternalError, PlanRejectedError } from '../errors.ts';
 import { emailKey } from '../model/state.ts';
 import { sql } from '../db/sql.ts';
@@ -28,10 +29,10 @@ export interface ExecuteOptions {
 
 /** A run of consecutive changes of the same type and action: one statement. */
 type Batch =
-  | { readonly type: 'organization'; readonly changes: readonly OrganizationChange[] }
-  | { readonly type: 'company'; readonly action: CompanyChange['action']; readonly changes: readonly CompanyChange[] }
-  | { readonly type: 'role'; readonly action: RoleChange['action']; readonly changes: readonly RoleChange[] }
-  | { readonly type: 'user'; readonly changes: readonly UserChange[] };
+  | { readonly type: 'organization'; readonly changes: OrganizationChange[] }
+  | { readonly type: 'company'; readonly action: CompanyChange['action']; readonly changes: CompanyChange[] }
+  | { readonly type: 'role'; readonly action: RoleChange['action']; readonly changes: RoleChange[] }
+  | { readonly type: 'user'; readonly changes: UserChange[] };
 
 /**
  * Runs every change. Returns the organization's id (new when the plan created it).
@@ -66,16 +67,25 @@ function batches(changes: readonly Change[]): Batch[] {
   const result: Batch[] = [];
   for (const change of changes) {
     const last = result.at(-1);
-    const sameBatch =
-      last !== undefined &&
-      last.type === change.type &&
-      (change.type === 'user' || change.type === 'organization' || ('action' in last && last.action === change.action));
-    if (sameBatch) {
-      (last.changes as Change[]).push(change);
-    } else if (change.type === 'organization' || change.type === 'user') {
-      result.push({ type: change.type, changes: [change] } as Batch);
-    } else {
-      result.push({ type: change.type, action: change.action, changes: [change] } as Batch);
+    switch (change.type) {
+      case 'organization':
+        if (last?.type === 'organization') last.changes.push(change);
+        else result.push({ type: 'organization', changes: [change] });
+        break;
+      case 'company':
+        if (last?.type === 'company' && last.action === change.action) last.changes.push(change);
+        else result.push({ type: 'company', action: change.action, changes: [change] });
+        break;
+      case 'role':
+        if (last?.type === 'role' && last.action === change.action) last.changes.push(change);
+        else result.push({ type: 'role', action: change.action, changes: [change] });
+        break;
+      case 'user':
+        if (last?.type === 'user') last.changes.push(change);
+        else result.push({ type: 'user', changes: [change] });
+        break;
+      default:
+        return assertNever(change);
     }
   }
   return result;
@@ -89,15 +99,21 @@ async function applyOrganization(
   let id = organizationId;
   for (const change of changes) {
     switch (change.action) {
-      case 'create':
+      case 'create': {
+        const values = [change.key, ...columnFields(ORGANIZATION_FIELDS).map((field) => after(change.fields, field))];
         id = Number(
-          await tx.oneFirst(sql.unsafe`insert into organizations (key, name) values (${change.key}, ${change.fields.name.after!}) returning id`),
+          await tx.oneFirst(sql.unsafe`
+            insert into organizations (${columnList(['key'], ORGANIZATION_FIELDS)})
+            values (${sql.join(values, sql.fragment`, `)}) returning id`),
         );
         break;
+      }
       case 'update': {
-        const result = await tx.query(
-          sql.unsafe`update organizations set name = ${change.fields.name!.after!}, updated_at = now() where id = ${requireId(id)}`,
-        );
+        const row = [[requireId(id), ...flagged(change.fields, ORGANIZATION_FIELDS)]];
+        const result = await tx.query(sql.unsafe`
+          update organizations o set ${assignments('o', ORGANIZATION_FIELDS)}, updated_at = now()
+            from ${sql.unnest(row, ['int8', ...flaggedTypes(ORGANIZATION_FIELDS)])} as v (${aliasList(['id'], ORGANIZATION_FIELDS, true)})
+           where o.id = v.id`);
         expectRows(result.rowCount, 1, `update organization ${change.key}`);
         break;
       }
@@ -115,18 +131,20 @@ async function applyCompanies(
   changes: readonly CompanyChange[],
 ): Promise<void> {
   const keys = changes.map((c) => c.key);
-  const names = changes.map((c) => c.fields.name?.after ?? null);
   let result;
   switch (action) {
     case 'create':
       result = await tx.query(sql.unsafe`
-        insert into companies (organization_id, key, name)
-        select ${organizationId}, v.key, v.name from ${sql.unnest(zip(keys, names), ['text', 'text'])} as v (key, name)`);
+        insert into companies (${columnList(['organization_id', 'key'], COMPANY_FIELDS)})
+        select ${organizationId}, ${valueList(['key'], COMPANY_FIELDS)}
+          from ${sql.unnest(changes.map((c) => [c.key, ...columnFields(COMPANY_FIELDS).map((field) => after(c.fields, field))]), ['text', ...valueTypes(COMPANY_FIELDS)])}
+               as v (${aliasList(['key'], COMPANY_FIELDS, false)})`);
       break;
     case 'update':
       result = await tx.query(sql.unsafe`
-        update companies c set name = v.name, updated_at = now()
-          from ${sql.unnest(zip(keys, names), ['text', 'text'])} as v (key, name)
+        update companies c set ${assignments('c', COMPANY_FIELDS)}, updated_at = now()
+          from ${sql.unnest(changes.map((c) => [c.key, ...flagged(c.fields, COMPANY_FIELDS)]), ['text', ...flaggedTypes(COMPANY_FIELDS)])}
+               as v (${aliasList(['key'], COMPANY_FIELDS, true)})
          where c.organization_id = ${organizationId} and c.key = v.key`);
       break;
     case 'delete':
@@ -150,30 +168,16 @@ async function applyRoles(
   switch (action) {
     case 'create':
       result = await tx.query(sql.unsafe`
-        insert into roles (organization_id, key, name, description)
-        select ${organizationId}, v.key, v.name, v.description
-          from ${sql.unnest(
-            changes.map((c) => [c.key, c.fields.name?.after ?? null, c.fields.description?.after ?? null]),
-            ['text', 'text', 'text'],
-          )} as v (key, name, description)`);
+        insert into roles (${columnList(['organization_id', 'key'], ROLE_FIELDS)})
+        select ${organizationId}, ${valueList(['key'], ROLE_FIELDS)}
+          from ${sql.unnest(changes.map((c) => [c.key, ...columnFields(ROLE_FIELDS).map((field) => after(c.fields, field))]), ['text', ...valueTypes(ROLE_FIELDS)])}
+               as v (${aliasList(['key'], ROLE_FIELDS, false)})`);
       break;
     case 'update':
-      // A column is written only where the plan changes it: has_x says so, x is the new value (possibly null).
       result = await tx.query(sql.unsafe`
-        update roles r set
-               name = case when v.has_name then v.name else r.name end,
-               description = case when v.has_description then v.description else r.description end,
-               updated_at = now()
-          from ${sql.unnest(
-            changes.map((c) => [
-              c.key,
-              c.fields.name !== undefined,
-              c.fields.name?.after ?? null,
-              c.fields.description !== undefined,
-              c.fields.description?.after ?? null,
-            ]),
-            ['text', 'bool', 'text', 'bool', 'text'],
-          )} as v (key, has_name, name, has_description, description)
+        update roles r set ${assignments('r', ROLE_FIELDS)}, updated_at = now()
+          from ${sql.unnest(changes.map((c) => [c.key, ...flagged(c.fields, ROLE_FIELDS)]), ['text', ...flaggedTypes(ROLE_FIELDS)])}
+               as v (${aliasList(['key'], ROLE_FIELDS, true)})
          where r.organization_id = ${organizationId} and r.key = v.key and not r.predefined`);
       break;
     case 'delete':
@@ -208,7 +212,7 @@ async function applyUsers(
   passwordHashes: ReadonlyMap<string, string>,
   userIds: ReadonlyMap<string, number>,
 ): Promise<void> {
-  const creates = changes.filter((c) => c.action === 'create');
+  const creates = changes.filter((c): c is Extract<UserChange, { action: 'create' }> => c.action === 'create');
   const edits = changes.filter((c): c is Exclude<UserChange, { action: 'create' }> => c.action !== 'create');
 
   // Existing rows are addressed by id from here on: a rename must not lose track of its row.
@@ -230,28 +234,22 @@ async function applyUsers(
   if (fieldEdits.length > 0) {
     const rows = fieldEdits.map((c) => [
       idOf(c),
+      c.fields.email !== undefined,
       c.fields.email?.after ?? null,
-      c.fields.firstName?.after ?? null,
-      c.fields.lastName?.after ?? null,
-      c.fields.role?.after ?? null,
-      c.fields.company?.after ?? null,
+      ...flagged(c.fields, USER_FIELDS),
+      c.fields.resetPassword !== undefined,
       c.fields.resetPassword?.after ?? null,
-      c.fields.resetPassword ? (passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)) : null,
     ]);
-    // A null in v means "unchanged". An unknown role or company yields a null id, which the NOT NULL constraint refuses.
+    // has_x says whether the plan changes x; x is then its new value, null clearing it. An unknown role or company
+    // yields a null id, which the NOT NULL constraint refuses.
     const result = await tx.query(sql.unsafe`
       update users u set
-             email = coalesce(v.email, u.email),
-             first_name = coalesce(v.first_name, u.first_name),
-             last_name = coalesce(v.last_name, u.last_name),
-             role_id = case when v.role is null then u.role_id
-                       else (select r.id from roles r where r.organization_id = ${organizationId} and r.key = v.role) end,
-             company_id = case when v.company is null then u.company_id
-                          else (select c.id from companies c where c.organization_id = ${organizationId} and c.key = v.company) end,
-             password_reset_id = coalesce(v.reset_id, u.password_reset_id),
+             email = case when v.has_email then v.email else u.email end,
+             ${assignments('u', USER_FIELDS, organizationId)},
+             password_reset_id = case when v.has_reset_id then v.reset_id else u.password_reset_id end,
              updated_at = now()
-        from ${sql.unnest(rows, ['int8', 'text', 'text', 'text', 'text', 'text', 'text', 'text'])}
-             as v (id, email, first_name, last_name, role, company, reset_id, password_hash)
+        from ${sql.unnest(rows, ['int8', 'bool', 'text', ...flaggedTypes(USER_FIELDS), 'bool', 'text'])}
+             as v (${aliasList(['id', 'has_email', 'email'], USER_FIELDS, true)}, has_reset_id, reset_id)
        where u.id = v.id`);
     expectRows(result.rowCount, fieldEdits.length, 'update users');
     // Password resets in a statement of their own that never reads a hash: the role roster runs as may write
@@ -284,27 +282,30 @@ async function applyUsers(
   }
 
   if (creates.length > 0) {
-    const rows = creates.map((c) => {
-      if (c.action !== 'create') throw new InternalError('unreachable');
-      return [
-        c.fields.email.after!,
-        c.fields.firstName.after!,
-        c.fields.lastName.after!,
-        c.fields.role.after!,
-        c.fields.company.after!,
-        c.active,
-        c.initialPassword ? (passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)) : null,
-        c.fields.resetPassword?.after ?? null,
-      ];
+    const rows = creates.map((c) => [
+      c.fields.email.after,
+      ...columnFields(USER_FIELDS).map((field) => after(c.fields, field)),
+      c.active,
+      c.action === 'create' && c.initialPassword ? (passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)) : null,
+      c.fields.resetPassword?.after ?? null,
+    ]);
+    // A reference is joined with the table it names: an unknown role or company leaves the row out, which the row count catches.
+    const references = USER_FIELDS.filter((field) => field.type === 'reference');
+    const joins = references.map((field, i) => {
+      const alias = sql.identifier([`ref_${i}`]);
+      return sql.fragment`${field.optional ? sql.fragment`left join` : sql.fragment`join`} ${sql.identifier([field.references])} ${alias}
+        on ${alias}.organization_id = ${organizationId} and ${alias}.key = ${sql.identifier(['v', valueAlias(field)])}`;
     });
+    const selected = USER_FIELDS.map((field) =>
+      field.type === 'reference' ? sql.fragment`${sql.identifier([`ref_${references.indexOf(field)}`, 'id'])}` : sql.fragment`${sql.identifier(['v', valueAlias(field)])}`,
+    );
     const result = await tx.query(sql.unsafe`
-      insert into users (organization_id, email, first_name, last_name, role_id, company_id, password_hash, password_reset_id, active, deactivated_at)
-      select ${organizationId}, v.email, v.first_name, v.last_name, r.id, c.id, v.password_hash, v.reset_id, v.active,
+      insert into users (organization_id, email, ${columnList([], USER_FIELDS)}, password_hash, password_reset_id, active, deactivated_at)
+      select ${organizationId}, v.email, ${sql.join(selected, sql.fragment`, `)}, v.password_hash, v.reset_id, v.active,
              case when v.active then null else now() end
-        from ${sql.unnest(rows, ['text', 'text', 'text', 'text', 'text', 'bool', 'text', 'text'])}
-             as v (email, first_name, last_name, role, company, active, password_hash, reset_id)
-        join roles r on r.organization_id = ${organizationId} and r.key = v.role
-        join companies c on c.organization_id = ${organizationId} and c.key = v.company`);
+        from ${sql.unnest(rows, ['text', ...valueTypes(USER_FIELDS), 'bool', 'text', 'text'])}
+             as v (${aliasList(['email'], USER_FIELDS, false)}, active, password_hash, reset_id)
+        ${sql.join(joins, sql.fragment` `)}`);
     expectRows(result.rowCount, creates.length, 'create users');
   }
 }
@@ -313,8 +314,76 @@ function missingHash(user: string): never {
   throw new InternalError(`no password hash was resolved for ${user}`);
 }
 
-function zip<A, B>(a: readonly A[], b: readonly B[]): [A, B][] {
-  return a.map((x, i) => [x, b[i]!]);
+// SQL for the fields a descriptor lists (model/fields.ts) that live in the entity's own table. Every one is written
+// the same way: in an update, has_x says whether the plan changes x, and x is then its new value (null clears it).
+
+/** The fields of `fields` stored in a column of the entity's table (permissions live in role_permissions). */
+function columnFields(fields: readonly FieldDescriptor[]): (FieldDescriptor & { readonly column: string })[] {
+  return fields.filter((field): field is FieldDescriptor & { readonly column: string } => field.column !== null);
+}
+
+/** The alias of a field's new value in `v`. */
+function valueAlias(field: FieldDescriptor): string {
+  return `new_${field.name}`;
+}
+
+/** `lead…, column…`: the columns an insert writes. */
+function columnList(lead: readonly string[], fields: readonly FieldDescriptor[]): ListSqlToken {
+  const names = [...lead, ...columnFields(fields).map((field) => field.column)];
+  return sql.join(names.map((name) => sql.identifier([name])), sql.fragment`, `);
+}
+
+/** `v.lead…, v.new_x…`: the values an insert selects from `v`. */
+function valueList(lead: readonly string[], fields: readonly FieldDescriptor[]): ListSqlToken {
+  const names = [...lead, ...columnFields(fields).map(valueAlias)];
+  return sql.join(names.map((name) => sql.identifier(['v', name])), sql.fragment`, `);
+}
+
+/** The names of `v`'s columns: `lead…`, then per field `has_x, new_x` (`flags`) or `new_x`. */
+function aliasList(lead: readonly string[], fields: readonly FieldDescriptor[], flags: boolean): ListSqlToken {
+  const names = [...lead, ...columnFields(fields).flatMap((field) => (flags ? [`has_${field.name}`, valueAlias(field)] : [valueAlias(field)]))];
+  return sql.join(names.map((name) => sql.identifier([name])), sql.fragment`, `);
+}
+
+/** The type of each field's value in `v`: text, or the key (text) a reference names. */
+function valueTypes(fields: readonly FieldDescriptor[]): string[] {
+  return columnFields(fields).map(() => 'text');
+}
+
+function flaggedTypes(fields: readonly FieldDescriptor[]): string[] {
+  return columnFields(fields).flatMap(() => ['bool', 'text']);
+}
+
+/** `column = case when v.has_x then v.new_x else t.column end, …`; a reference looks its key up in its table. */
+function assignments(table: string, fields: readonly FieldDescriptor[], organizationId?: number): ListSqlToken {
+  return sql.join(
+    columnFields(fields).map((field) => {
+      const column = sql.identifier([field.column]);
+      const value = sql.identifier(['v', valueAlias(field)]);
+      const next =
+        field.type === 'reference'
+          ? sql.fragment`(select x.id from ${sql.identifier([field.references!])} x where x.organization_id = ${requireId(organizationId ?? null)} and x.key = ${value})`
+          : sql.fragment`${value}`;
+      return sql.fragment`${column} = case when ${sql.identifier(['v', `has_${field.name}`])} then ${next} else ${sql.identifier([table, field.column])} end`;
+    }),
+    sql.fragment`, `,
+  );
+}
+
+/** A field's value after the change, as text for SQL (null: none). */
+function after(changes: object, field: FieldDescriptor): string | null {
+  const value = fieldChangeOf(changes, field)?.after ?? null;
+  return value === null ? null : String(value);
+}
+
+/** Per field stored in a column: whether the change carries it, and its value after. */
+function flagged(changes: object, fields: readonly FieldDescriptor[]): (boolean | string | null)[] {
+  return columnFields(fields).flatMap((field) => [fieldChangeOf(changes, field) !== undefined, after(changes, field)]);
+}
+
+function fieldChangeOf(changes: object, field: FieldDescriptor): { readonly after: unknown } | undefined {
+  const change: unknown = (changes as Record<string, unknown>)[field.name];
+  return typeof change === 'object' && change !== null && 'after' in change ? change : undefined;
 }
 
 function requireId(id: number | null): number {

@@ -5,6 +5,7 @@
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Diagnostic, SourcePosition } from '../errors.ts';
 import { isPredefinedRole, PREDEFINED_ROLES, type Permission } from '../model/permissions.ts';
+import { USER_FIELDS, withFieldsOf, type FieldValues } from '../model/fields.ts';
 import { emailKey, rowId, type CompanySpec, type OrgState, type PasswordReference, type RoleSpec, type UserSpec } from '../model/state.ts';
 import { checkSuppliedHash } from '../secrets/password.ts';
 import { describePath } from './schema-check.ts';
@@ -229,17 +230,14 @@ export function assembleConfig(
   };
 }
 
-interface RawUser {
+/** A user item as written: its attributes are USER_FIELDS (model/fields.ts). */
+type RawUser = FieldValues<typeof USER_FIELDS> & {
   email: string;
-  firstName: string;
-  lastName: string;
-  role: string;
-  company: string;
   active?: boolean;
   formerEmails?: string[];
   initialPassword?: { env?: string; file?: string; hash?: string };
   resetPassword?: string;
-}
+};
 
 /** What the cross-file checks can use of a user item, whatever else is wrong with it. */
 interface UserView {
@@ -308,7 +306,8 @@ function isRole(value: unknown): value is RawRole {
 }
 function isUser(value: unknown): value is RawUser {
   return (
-    isObject(value) && isText(value.email) && isText(value.firstName) && isText(value.lastName) && isText(value.role) && isText(value.company) &&
+    isObject(value) && isText(value.email) &&
+    USER_FIELDS.every((field) => isText(value[field.name]) || (field.optional && value[field.name] === undefined)) &&
     (value.active === undefined || typeof value.active === 'boolean') &&
     (value.formerEmails === undefined || isTextList(value.formerEmails)) &&
     (value.initialPassword === undefined || isObject(value.initialPassword)) &&
@@ -328,11 +327,8 @@ function toUserSpec(located: Located<RawUser>): UserSpec {
     initialPassword = { kind: 'hash', hash: reference.hash, file: located.file.path, pointer: [...located.path, 'initialPassword', 'hash'] };
   }
   return {
+    ...withFieldsOf(USER_FIELDS, raw),
     email: raw.email,
-    firstName: raw.firstName,
-    lastName: raw.lastName,
-    role: raw.role,
-    company: raw.company,
     active: raw.active ?? true,
     formerEmails: raw.formerEmails ?? [],
     initialPassword,

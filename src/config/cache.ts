@@ -13,6 +13,7 @@
  * - No password hash is stored: a configuration entry keeps only where a supplied hash is written in its file and
  *   the hash's digest; a hit takes it back from the file's bytes (which the key covers) and checks the digest.
  */
+import { USER_FIELDS } from '../model/fields.ts';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -183,7 +184,8 @@ function hasCachedShape(value: unknown): value is CachedConfig {
   const password = (p: unknown) =>
     p === null || (isObject(p) && (p.kind === 'env' || p.kind === 'file' || (p.kind === 'hash' && typeof p.offset === 'number' && typeof p.length === 'number')));
   const user = (u: unknown) =>
-    strings(u, 'email', 'firstName', 'lastName', 'role', 'company') &&
+    strings(u, 'email') &&
+    USER_FIELDS.every((field) => strings(u, field.name) || (field.optional && isObject(u) && u[field.name] == null)) &&
     typeof (u as Record<string, unknown>).active === 'boolean' &&
     Array.isArray((u as Record<string, unknown>).formerEmails) &&
     password((u as Record<string, unknown>).initialPassword);

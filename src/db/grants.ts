@@ -7,6 +7,7 @@
  */
 import type { DatabaseTransactionConnection } from 'slonik';
 import { UserError } from '../errors.ts';
+import { USER_FIELDS } from '../model/fields.ts';
 import { sql, trustedScript } from './sql.ts';
 
 /** The columns of a table a privilege covers: `'all'` for the whole table, else these columns only. */
@@ -19,6 +20,9 @@ interface TableGrant {
   readonly update?: Columns;
   readonly delete?: true;
 }
+
+/** The columns of users' attributes (model/fields.ts), read and written like the rest of a user. */
+const USER_FIELD_COLUMNS = USER_FIELDS.map((field) => field.column);
 
 /** Every table roster keeps: each grant starts by revoking whatever the role had on these. */
 const ROSTER_TABLES = [
@@ -50,10 +54,7 @@ const READS: readonly TableGrant[] = [
   { table: 'role_permissions', select: 'all' },
   {
     table: 'users',
-    select: [
-      'id', 'organization_id', 'email', 'first_name', 'last_name', 'role_id', 'company_id', 'active', 'has_password',
-      'password_reset_id', 'updated_at', 'xmin', 'ctid',
-    ],
+    select: ['id', 'organization_id', 'email', ...USER_FIELD_COLUMNS, 'active', 'has_password', 'password_reset_id', 'updated_at', 'xmin', 'ctid'],
   },
   // The changes say who changed each row (access reviews, history); the audit trail never holds a password or hash.
   { table: 'audit_applies', select: ['id', 'organization_id', 'applied_at', 'actor', 'git_commit', 'database_role', 'changes'] },
@@ -71,14 +72,8 @@ const WRITES: readonly TableGrant[] = [
   { table: 'role_permissions', insert: ['role_id', 'permission'], delete: true },
   {
     table: 'users',
-    insert: [
-      'organization_id', 'email', 'first_name', 'last_name', 'role_id', 'company_id', 'password_hash', 'password_reset_id',
-      'active', 'deactivated_at',
-    ],
-    update: [
-      'email', 'first_name', 'last_name', 'role_id', 'company_id', 'password_hash', 'password_reset_id', 'active',
-      'deactivated_at', 'updated_at',
-    ],
+    insert: ['organization_id', 'email', ...USER_FIELD_COLUMNS, 'password_hash', 'password_reset_id', 'active', 'deactivated_at'],
+    update: ['email', ...USER_FIELD_COLUMNS, 'password_hash', 'password_reset_id', 'active', 'deactivated_at', 'updated_at'],
   },
 ];
 

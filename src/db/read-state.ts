@@ -2,8 +2,10 @@
  * Reads one organization's actual state into the same types as the desired state, with each row's version
  * (for saved plans) and change time (for drift reports).
  */
-import type { CommonQueryMethods } from 'slonik';
+import type { CommonQueryMethods, FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
+import { InternalError } from '../errors.ts';
+import { USER_FIELDS, type FieldDescriptor, type FieldValues } from '../model/fields.ts';
 import { isPredefinedRole, PERMISSIONS } from '../model/permissions.ts';
 import { emailKey, rowId, showStored, type OrgState, type StoredPredefinedRole, type UnreadableRow, type UserSpec } from '../model/state.ts';
 import { sql } from './sql.ts';
@@ -49,46 +51,76 @@ const RoleRow = z.object({
   changed_at: z.number(),
   permissions: z.array(z.enum(PERMISSIONS)),
 });
-/** One user as the users query builds it: a JSON array, by position. */
-const UserRow = z.tuple([
-  text, // email
-  nonBlank, // first_name
-  nonBlank, // last_name
-  z.number(), // role_id
-  z.number(), // company_id
-  z.boolean(), // active
-  text.nullable(), // password_reset_id
-  text, // xmin
-  z.number(), // updated_at
-  z.number(), // id
-  z.boolean(), // has_password
-]);
-const USER_COLUMNS = ['email', 'first_name', 'last_name', 'role_id', 'company_id', 'active', 'password_reset_id', 'xmin', 'updated_at', 'id', 'has_password'];
-type UserTuple = z.infer<typeof UserRow>;
+/**
+ * One column of the users query. Each row arrives as a JSON array (far smaller than an object at a million users);
+ * every value is found by its column's name through {@link USER_ROW_INDEX}, never by a position written by hand.
+ */
+interface UserColumn {
+  /** The name of the value: the column, or what the expression computes. */
+  readonly name: string;
+  readonly expression: FragmentSqlToken;
+  readonly schema: z.ZodTypeAny;
+  /** The same test as `schema`, by hand (see {@link fitsUserRow}). */
+  readonly fits: (value: unknown) => boolean;
+}
+
+const isText = (value: unknown) => typeof value === 'string';
+const isNonBlank = (value: unknown) => typeof value === 'string' && BLANK.test(value);
+const isBoolean = (value: unknown) => typeof value === 'boolean';
+const orNull = (fits: (value: unknown) => boolean) => (value: unknown) => value === null || fits(value);
+
+/** The users query's values: identity and life cycle, then each of USER_FIELDS by its descriptor. */
+export const USER_ROW: readonly UserColumn[] = [
+  { name: 'email', expression: sql.fragment`email`, schema: text, fits: isText },
+  ...USER_FIELDS.map((field: FieldDescriptor): UserColumn => {
+    const [schema, fits] = field.type === 'reference' ? [z.number(), isNumber] : [nonBlank, isNonBlank];
+    return {
+      name: field.column!,
+      expression: sql.fragment`${sql.identifier([field.column!])}`,
+      schema: field.optional ? (field.type === 'reference' ? schema.nullable() : text.nullable()) : schema,
+      fits: field.optional ? orNull(field.type === 'reference' ? fits : isText) : fits,
+    };
+  }),
+  { name: 'active', expression: sql.fragment`active`, schema: z.boolean(), fits: isBoolean },
+  { name: 'password_reset_id', expression: sql.fragment`password_reset_id`, schema: text.nullable(), fits: orNull(isText) },
+  { name: 'xmin', expression: sql.fragment`xmin::text`, schema: text, fits: isText },
+  { name: 'updated_at', expression: sql.fragment`floor(extract(epoch from updated_at) * 1000)`, schema: z.number(), fits: isNumber },
+  { name: 'id', expression: sql.fragment`id`, schema: z.number(), fits: isNumber },
+  { name: 'has_password', expression: sql.fragment`has_password`, schema: z.boolean(), fits: isBoolean },
+];
+/** Where each value of {@link USER_ROW} is in a row, by name. */
+const USER_ROW_INDEX: ReadonlyMap<string, number> = new Map(USER_ROW.map((column, i) => [column.name, i]));
+const at = (name: string) => USER_ROW_INDEX.get(name)!;
+const [EMAIL, ACTIVE, RESET, VERSION, CHANGED_AT, ID, HAS_PASSWORD] = ['email', 'active', 'password_reset_id', 'xmin', 'updated_at', 'id', 'has_password'].map(at) as [number, number, number, number, number, number, number];
+const UserRow = z.tuple(USER_ROW.map((column) => column.schema) as [z.ZodTypeAny, ...z.ZodTypeAny[]]);
+const USER_CHECKS = USER_ROW.map((column) => column.fits);
 
 const BLANK = /\S/;
 /**
  * Whether `row` fits {@link UserRow}, checked by hand: zod takes some 7 µs a row, seconds at a million users. Exactly
  * the same test (test/unit/read-state-rows.test.ts compares them); zod still describes what is wrong with a row that fails.
  */
-export function fitsUserRow(row: unknown): row is UserTuple {
-  if (!Array.isArray(row) || row.length !== 11) return false;
-  const [email, firstName, lastName, roleId, companyId, active, reset, version, changed, id, hasPassword] = row as unknown[];
-  return (
-    typeof email === 'string' &&
-    typeof firstName === 'string' &&
-    BLANK.test(firstName) &&
-    typeof lastName === 'string' &&
-    BLANK.test(lastName) &&
-    isNumber(roleId) &&
-    isNumber(companyId) &&
-    typeof active === 'boolean' &&
-    (reset === null || typeof reset === 'string') &&
-    typeof version === 'string' &&
-    isNumber(changed) &&
-    isNumber(id) &&
-    typeof hasPassword === 'boolean'
-  );
+export function fitsUserRow(row: unknown): row is unknown[] {
+  if (!Array.isArray(row) || row.length !== USER_CHECKS.length) return false;
+  for (let i = 0; i < USER_CHECKS.length; i++) if (!USER_CHECKS[i]!(row[i])) return false;
+  return true;
+}
+
+// A checked row's values, narrowed without casts (a failure here is roster's bug: the row passed fitsUserRow).
+function textAt(row: readonly unknown[], i: number): string {
+  const value = row[i];
+  if (typeof value !== 'string') throw new InternalError(`users row value ${USER_ROW[i]?.name} is not text after its check`);
+  return value;
+}
+function numberAt(row: readonly unknown[], i: number): number {
+  const value = row[i];
+  if (typeof value !== 'number') throw new InternalError(`users row value ${USER_ROW[i]?.name} is not a number after its check`);
+  return value;
+}
+function booleanAt(row: readonly unknown[], i: number): boolean {
+  const value = row[i];
+  if (typeof value !== 'boolean') throw new InternalError(`users row value ${USER_ROW[i]?.name} is not a boolean after its check`);
+  return value;
 }
 
 function isNumber(value: unknown): value is number {
@@ -125,9 +157,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     // One row of JSON text: a hundred thousand users arrive as one value, parsed in one pass. Roles and
     // companies are joined here rather than in SQL, which halves the query's time.
     db.oneFirst(sql.unsafe`
-      select coalesce(json_agg(json_build_array(
-               email, first_name, last_name, role_id, company_id, active, password_reset_id, xmin::text,
-               floor(extract(epoch from updated_at) * 1000), id, has_password)), '[]')::text
+      select coalesce(json_agg(json_build_array(${sql.join(USER_ROW.map((column) => column.expression), sql.fragment`, `)})), '[]')::text
         from users where organization_id = ${id}`),
   ]);
 
@@ -175,38 +205,61 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
 
   const userIds = new Map<string, number>();
   const users: UserSpec[] = [];
+  const keysOf = { roles: roleKeys, companies: companyKeys };
   for (const raw of JSON.parse(String(usersText)) as unknown[]) {
-    let row: UserTuple;
+    let row: readonly unknown[];
     if (fitsUserRow(raw)) {
       row = raw;
     } else {
       const parsed = UserRow.safeParse(raw);
-      const rawEmail = Array.isArray(raw) && typeof raw[0] === 'string' ? raw[0] : null;
-      const rawId = Array.isArray(raw) && typeof raw[9] === 'number' ? raw[9] : 0;
+      const rawEmail = Array.isArray(raw) && typeof raw[EMAIL] === 'string' ? raw[EMAIL] : null;
+      const rawId = Array.isArray(raw) && typeof raw[ID] === 'number' ? raw[ID] : 0;
       if (!parsed.success) {
-        unreadable.push(unreadableRow('user', rawEmail, rawId, parsed.error, (field) => USER_COLUMNS[Number(field)] ?? field));
+        unreadable.push(unreadableRow('user', rawEmail, rawId, parsed.error, (field) => USER_ROW[Number(field)]?.name ?? field));
         continue;
       }
       row = parsed.data;
     }
-    const [email, firstName, lastName, roleId, companyId, active, resetPassword, version, changed, userId, hasPassword] = row;
-    const role = roleKeys.get(roleId);
-    const company = companyKeys.get(companyId);
-    if (role == null || company == null) {
-      const what = role == null ? `role_id ${roleId} names no role` : `company_id ${companyId} names no company`;
+    const email = textAt(row, EMAIL);
+    const userId = numberAt(row, ID);
+    const attributes: Record<string, unknown> = {};
+    let missing: string | null = null;
+    for (const field of USER_FIELDS) {
+      const stored = row[at(field.column)];
+      if (field.type !== 'reference' || stored === null) {
+        attributes[field.name] = stored;
+        continue;
+      }
+      const referenced = keysOf[field.references].get(numberAt(row, at(field.column)));
+      if (referenced == null) {
+        missing ??= `${field.column} ${String(stored)} names no ${field.name}`;
+        continue;
+      }
+      attributes[field.name] = referenced;
+    }
+    if (missing !== null) {
       unreadable.push({
         type: 'user',
         key: email,
         id: userId,
-        message: `${describeRow('user', email, userId)}: its ${what} of the organization. Give it an existing one in the database, then plan again.`,
+        message: `${describeRow('user', email, userId)}: its ${missing} of the organization. Give it an existing one in the database, then plan again.`,
       });
       continue;
     }
     const stored = rowId('user', email);
-    versions.set(stored, version);
-    changedAt.set(stored, changed);
+    versions.set(stored, textAt(row, VERSION));
+    changedAt.set(stored, numberAt(row, CHANGED_AT));
     userIds.set(emailKey(email), userId);
-    users.push({ email, firstName, lastName, role, company, active, formerEmails: [], initialPassword: null, resetPassword, hasPassword });
+    users.push({
+      // Each attribute passed its column's check (text, or a key found for a reference), as USER_FIELDS describes it.
+      ...(attributes as FieldValues<typeof USER_FIELDS>),
+      email,
+      active: booleanAt(row, ACTIVE),
+      formerEmails: [],
+      initialPassword: null,
+      resetPassword: row[RESET] === null ? null : textAt(row, RESET),
+      hasPassword: booleanAt(row, HAS_PASSWORD),
+    });
   }
   return {
     id,

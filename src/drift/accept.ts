@@ -10,6 +10,7 @@ import { describePath } from '../config/schema-check.ts';
 import type { PathSegment, SourceFile } from '../config/source-file.ts';
 import { addKey, appendItem, applyEdits, removeItem, removeKey, setValue, type TextEdit } from '../config/yaml-edit.ts';
 import { UserError } from '../errors.ts';
+import { COMPANY_FIELDS, CONFIG_FIELD_NAMES, configEntry, ROLE_FIELDS, USER_FIELDS } from '../model/fields.ts';
 import { emailKey, rowId, type OrgState } from '../model/state.ts';
 import type { DriftItem, DriftReport } from './types.ts';
 
@@ -19,17 +20,11 @@ export interface FileRewrite {
   readonly after: string;
 }
 
-/** Field names in the files for each drift field (they are the same today; kept explicit for the schema's sake). */
-const FIELD_KEYS: Readonly<Record<string, string>> = {
-  name: 'name',
-  description: 'description',
-  permissions: 'permissions',
-  email: 'email',
-  firstName: 'firstName',
-  lastName: 'lastName',
-  role: 'role',
-  company: 'company',
-};
+/** A drift field is named as in the files (model/fields.ts); email is a user's identity, not an attribute. */
+function fileKey(field: string): string {
+  if (field !== 'email' && !CONFIG_FIELD_NAMES.has(field)) throw new UserError(`drift --write cannot write the field ${field}; report this as a bug in roster`);
+  return field;
+}
 
 /**
  * Computes the files that make the configuration describe `actual`. Every value written is read back from the
@@ -64,7 +59,7 @@ export function acceptDrift(config: DesiredConfig, report: DriftReport, actual: 
       case 'edited': {
         const { file, path } = located(item);
         for (const [field, difference] of Object.entries(item.fields)) {
-          const key = FIELD_KEYS[field]!;
+          const key = fileKey(field);
           const at = [...path, key];
           if (difference.database === null) add(file, removeKey(file, path, key), at, undefined);
           else if (difference.config === null) add(file, addKey(file, path, key, difference.database), at, difference.database);
@@ -184,18 +179,18 @@ function storedEntry(item: DriftItem, actual: OrgState): { section: string; entr
   switch (item.type) {
     case 'company': {
       const c = actual.companies.find((x) => x.key === item.key)!;
-      return { section: 'companies', entry: { key: c.key, name: c.name } };
+      return { section: 'companies', entry: configEntry(COMPANY_FIELDS, c, { key: c.key }) };
     }
     case 'role': {
       const r = actual.roles.find((x) => x.key === item.key)!;
-      return { section: 'roles', entry: { key: r.key, name: r.name, description: r.description ?? undefined, permissions: [...r.permissions] } };
+      return { section: 'roles', entry: configEntry(ROLE_FIELDS, r, { key: r.key }) };
     }
     case 'user': {
       const u = actual.users.find((x) => emailKey(x.email) === emailKey(item.key))!;
       return {
         section: 'users',
         company: u.company,
-        entry: { email: u.email, firstName: u.firstName, lastName: u.lastName, role: u.role, company: u.company, active: u.active ? undefined : false },
+        entry: { ...configEntry(USER_FIELDS, u, { email: u.email }), ...(u.active ? {} : { active: false }) },
       };
     }
     case 'organization':

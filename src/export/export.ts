@@ -8,6 +8,7 @@ import { Document, isMap, isSeq, parseDocument, visit } from 'yaml';
 import { configFromContents } from '../config/load.ts';
 import { compareStrings, ConfigError, UserError, type Diagnostic } from '../errors.ts';
 import { escapeText } from '../render/escape.ts';
+import { COMPANY_FIELDS, configEntry, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS } from '../model/fields.ts';
 import { emailKey, showStored, sortedBy, type OrgState } from '../model/state.ts';
 import { screenStoredState } from '../plan/stored-problems.ts';
 
@@ -36,30 +37,15 @@ export function exportOrganization(state: OrgState, options: ExportOptions): Map
   const header = (depth: number, what: string) =>
     `# yaml-language-server: $schema=${'../'.repeat(depth)}${options.schemaPath}\n# ${what}, exported by roster from ${escapeText(options.source)}.\n`;
 
-  const organization = { key: state.organization.key, name: state.organization.name, ...(options.ignoreUnmanaged ? { unmanagedUsers: 'ignore' } : {}) };
+  const organization = { ...configEntry(ORGANIZATION_FIELDS, state.organization, { key: state.organization.key }), ...(options.ignoreUnmanaged ? { unmanagedUsers: 'ignore' } : {}) };
   files.set('organization.yaml', header(0, 'The organization') + yaml({ organization }));
-  files.set('companies.yaml', header(0, 'Companies') + yaml({ companies: [...state.companies].sort(byKey).map((c) => ({ key: c.key, name: c.name })) }));
+  files.set('companies.yaml', header(0, 'Companies') + yaml({ companies: [...state.companies].sort(byKey).map((c) => configEntry(COMPANY_FIELDS, c, { key: c.key })) }));
   files.set(
     'roles.yaml',
-    header(0, 'Custom roles (admin, editor and viewer are predefined)') +
-      yaml({
-        roles: [...state.roles].sort(byKey).map((r) => ({
-          key: r.key,
-          name: r.name,
-          ...(r.description !== null ? { description: r.description } : {}),
-          permissions: [...r.permissions].sort(compareStrings),
-        })),
-      }),
+    header(0, 'Custom roles (admin, editor and viewer are predefined)') + yaml({ roles: [...state.roles].sort(byKey).map((r) => configEntry(ROLE_FIELDS, r, { key: r.key })) }),
   );
   const users = sortedBy(state.users, (u) => emailKey(u.email));
-  const entry = (u: OrgState['users'][number]) => ({
-    email: u.email,
-    firstName: u.firstName,
-    lastName: u.lastName,
-    role: u.role,
-    company: u.company,
-    ...(u.active ? {} : { active: false }),
-  });
+  const entry = (u: OrgState['users'][number]) => ({ ...configEntry(USER_FIELDS, u, { email: u.email }), ...(u.active ? {} : { active: false }) });
   if (options.usersByCompany) {
     for (const company of [...state.companies].sort(byKey)) {
       const members = users.filter((u) => u.company === company.key);

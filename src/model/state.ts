@@ -4,25 +4,27 @@
  */
 import { compareStrings } from '../errors.ts';
 import { FOLD_FROM, FOLD_TO } from './email-fold.ts';
+import { COMPANY_FIELDS, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS, withNormalizedFields, type FieldValues } from './fields.ts';
 import type { Permission } from './permissions.ts';
 
-export interface OrganizationSpec {
+/** Its fields are described in fields.ts (ORGANIZATION_FIELDS). */
+export interface OrganizationSpec extends FieldValues<typeof ORGANIZATION_FIELDS> {
   readonly key: string;
-  readonly name: string;
 }
 
-export interface CompanySpec {
+/** Its fields are described in fields.ts (COMPANY_FIELDS). */
+export interface CompanySpec extends FieldValues<typeof COMPANY_FIELDS> {
   readonly key: string;
-  readonly name: string;
 }
 
-/** A custom role. Predefined roles are not part of the state: they are fixed. */
-export interface RoleSpec {
+/**
+ * A custom role; its fields are described in fields.ts (ROLE_FIELDS), permissions sorted, without duplicates.
+ * Predefined roles are not part of the state: they are fixed.
+ */
+export interface RoleSpec extends FieldValues<typeof ROLE_FIELDS> {
   readonly key: string;
-  readonly name: string;
+  /** Always present (null for none): saved plans compare it directly. */
   readonly description: string | null;
-  /** Sorted, without duplicates. */
-  readonly permissions: readonly Permission[];
 }
 
 /**
@@ -35,13 +37,10 @@ export type PasswordReference =
   | { readonly kind: 'file'; readonly path: string }
   | { readonly kind: 'hash'; readonly hash: string; readonly file: string; readonly pointer: readonly (string | number)[] };
 
-export interface UserSpec {
+/** A user: identity and life cycle here, attributes (names, role, company…) described in fields.ts (USER_FIELDS). */
+export interface UserSpec extends FieldValues<typeof USER_FIELDS> {
   /** As written (or as stored); identity compares {@link emailKey} of it. */
   readonly email: string;
-  readonly firstName: string;
-  readonly lastName: string;
-  readonly role: string;
-  readonly company: string;
   readonly active: boolean;
   /** Emails this user was known by (desired state only; empty for actual state). */
   readonly formerEmails: readonly string[];
@@ -162,25 +161,15 @@ export function sortedBy<T>(items: readonly T[], keyOf: (item: T) => string): T[
  * trimming here would otherwise make `boss@example.com` + U+00A0 look like boss@example.com.
  */
 export function normalizeState(state: OrgState): OrgState {
+  const organization: OrganizationSpec = withNormalizedFields(ORGANIZATION_FIELDS, { key: state.organization.key, name: state.organization.name }, normalizeText);
   return {
-    organization: { key: state.organization.key, name: normalizeText(state.organization.name) },
-    companies: state.companies
-      .map((c) => ({ key: c.key, name: normalizeText(c.name) }))
-      .sort((a, b) => compareStrings(a.key, b.key)),
-    roles: state.roles
-      .map((r) => ({
-        key: r.key,
-        name: normalizeText(r.name),
-        description: r.description === null || normalizeText(r.description) === '' ? null : normalizeText(r.description),
-        permissions: [...new Set(r.permissions)].sort(compareStrings),
-      }))
-      .sort((a, b) => compareStrings(a.key, b.key)),
+    organization,
+    companies: state.companies.map((c) => withNormalizedFields(COMPANY_FIELDS, c, normalizeText)).sort((a, b) => compareStrings(a.key, b.key)),
+    roles: state.roles.map((r) => withNormalizedFields(ROLE_FIELDS, r, normalizeText)).sort((a, b) => compareStrings(a.key, b.key)),
     users: sortedBy(
       state.users.map((u) => ({
-        ...u,
+        ...withNormalizedFields(USER_FIELDS, u, normalizeText),
         email: normalizeText(u.email),
-        firstName: normalizeText(u.firstName),
-        lastName: normalizeText(u.lastName),
         formerEmails: [...new Set(u.formerEmails.map(normalizeText))],
       })),
       (u) => emailKey(u.email),

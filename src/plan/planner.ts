@@ -14,11 +14,13 @@ import type {
   Plan,
   PlanProblem,
   PlanSummary,
+  RequiredFieldChanges,
   RoleChange,
-  RoleFields,
   UserChange,
   UserFields,
+  FieldChanges,
 } from './types.ts';
+import { COMPANY_FIELDS, fieldValue, ORGANIZATION_FIELDS, ROLE_FIELDS, sameValue, USER_FIELDS, type FieldDescriptor } from '../model/fields.ts';
 import { PLAN_FORMAT_VERSION } from './types.ts';
 import { checkGuards, DEFAULT_LIMITS } from './guards.ts';
 import { renameHints } from './hints.ts';
@@ -116,42 +118,43 @@ export function summarize(changes: readonly Change[]): PlanSummary {
 function planOrganization(desired: OrgState, actual: OrgState | null): OrganizationChange[] {
   const key = desired.organization.key;
   if (actual === null) {
-    return [{ type: 'organization', action: 'create', key, fields: { name: { before: null, after: desired.organization.name } } }];
+    return [{ type: 'organization', action: 'create', key, fields: createdFields(ORGANIZATION_FIELDS, desired.organization) }];
   }
-  const name = fieldChange(actual.organization.name, desired.organization.name);
-  return name ? [{ type: 'organization', action: 'update', key, fields: { name } }] : [];
+  const fields = diffFields<typeof ORGANIZATION_FIELDS>(ORGANIZATION_FIELDS, actual.organization, desired.organization);
+  return Object.keys(fields).length > 0 ? [{ type: 'organization', action: 'update', key, fields }] : [];
 }
 
 function companyChange(desired: CompanySpec | undefined, actual: CompanySpec | undefined): CompanyChange | null {
   const key = (desired ?? actual)!.key;
-  if (!actual) return { type: 'company', action: 'create', key, fields: { name: { before: null, after: desired!.name } } };
-  if (!desired) return { type: 'company', action: 'delete', key, fields: { name: { before: actual.name, after: null } } };
-  const name = fieldChange(actual.name, desired.name);
-  return name ? { type: 'company', action: 'update', key, fields: { name } } : null;
+  const fields = diffFields<typeof COMPANY_FIELDS>(COMPANY_FIELDS, actual ?? null, desired ?? null);
+  if (!actual) return { type: 'company', action: 'create', key, fields };
+  if (!desired) return { type: 'company', action: 'delete', key, fields };
+  return Object.keys(fields).length > 0 ? { type: 'company', action: 'update', key, fields } : null;
 }
 
 function roleChange(desired: RoleSpec | undefined, actual: RoleSpec | undefined): RoleChange | null {
   const key = (desired ?? actual)!.key;
-  if (!actual) {
-    return { type: 'role', action: 'create', key, fields: roleFields(null, desired!) };
-  }
-  if (!desired) return { type: 'role', action: 'delete', key, fields: roleFields(actual, null) };
-  const fields = roleFields(actual, desired);
+  const fields = diffFields<typeof ROLE_FIELDS>(ROLE_FIELDS, actual ?? null, desired ?? null);
+  if (!actual) return { type: 'role', action: 'create', key, fields };
+  if (!desired) return { type: 'role', action: 'delete', key, fields };
   return Object.keys(fields).length > 0 ? { type: 'role', action: 'update', key, fields } : null;
 }
 
-function roleFields(before: RoleSpec | null, after: RoleSpec | null): RoleFields {
-  const fields: { -readonly [K in keyof RoleFields]: RoleFields[K] } = {};
-  const name = fieldChange(before?.name ?? null, after?.name ?? null);
-  if (name) fields.name = name;
-  const description = fieldChange(before?.description ?? null, after?.description ?? null);
-  if (description) fields.description = description;
-  const beforePermissions = before?.permissions ?? null;
-  const afterPermissions = after?.permissions ?? null;
-  if (before === null || after === null || beforePermissions!.join(',') !== afterPermissions!.join(',')) {
-    fields.permissions = { before: beforePermissions, after: afterPermissions };
+/**
+ * Each field of `fields` whose value differs between `before` and `after` (null: the row does not exist on that
+ * side), in descriptor order. A list is always part of a create or delete, even when empty; other values only when
+ * they have one.
+ */
+function diffFields<Fs extends readonly FieldDescriptor[]>(fields: Fs, before: object | null, after: object | null): FieldChanges<Fs> {
+  const changes: Record<string, FieldChange<unknown>> = {};
+  for (const field of fields) {
+    const from = before === null ? null : fieldValue(before, field);
+    const to = after === null ? null : fieldValue(after, field);
+    const listAppears = field.type === 'permissions' && (before === null || after === null);
+    if (listAppears || !sameValue(field, from, to)) changes[field.name] = { before: from, after: to };
   }
-  return fields;
+  // Each entry is { before, after } of the field it is named after, read from specs of that field's type.
+  return changes as FieldChanges<Fs>;
 }
 
 function diffByKey<T extends { key: string }, C>(
@@ -213,15 +216,18 @@ function createUser(user: UserSpec): UserChange {
     key: user.email,
     fields: {
       email: { before: null, after: user.email },
-      firstName: { before: null, after: user.firstName },
-      lastName: { before: null, after: user.lastName },
-      role: { before: null, after: user.role },
-      company: { before: null, after: user.company },
+      ...createdFields(USER_FIELDS, user),
       ...(user.resetPassword !== null ? { resetPassword: { before: null, after: user.resetPassword } } : {}),
     },
     active: user.active,
     initialPassword: passwordSource(user),
   };
+}
+
+/** A new row's fields: every required one, and the optional ones it has. */
+function createdFields<Fs extends readonly FieldDescriptor[]>(fields: Fs, spec: object): RequiredFieldChanges<Fs> & FieldChanges<Fs> {
+  // Required fields always have a value, so they are all there.
+  return diffFields(fields, null, spec) as RequiredFieldChanges<Fs> & FieldChanges<Fs>;
 }
 
 /** Where the password comes from, for the plan: never the password or the hash itself. */
@@ -241,10 +247,7 @@ function passwordSource(user: UserSpec): PasswordSource | null {
 function userChange(desired: UserSpec, stored: UserSpec): UserChange | null {
   const fields: { -readonly [K in keyof UserFields]: UserFields[K] } = {};
   if (emailKey(desired.email) !== emailKey(stored.email)) fields.email = { before: stored.email, after: desired.email };
-  for (const name of ['firstName', 'lastName', 'role', 'company'] as const) {
-    const change = fieldChange(stored[name], desired[name]);
-    if (change) fields[name] = change;
-  }
+  Object.assign(fields, diffFields<typeof USER_FIELDS>(USER_FIELDS, stored, desired));
   // A reset is planned once per rotation id: asking again with the same id changes nothing.
   const reset = desired.resetPassword !== null && desired.resetPassword !== stored.resetPassword;
   if (reset) fields.resetPassword = { before: stored.resetPassword, after: desired.resetPassword };
@@ -258,10 +261,6 @@ function userChange(desired: UserSpec, stored: UserSpec): UserChange | null {
     return { type: 'user', action: 'deactivate', key, fields, ...withPassword, reason: 'active: false in the configuration' };
   }
   return Object.keys(fields).length > 0 ? { type: 'user', action: 'update', key, fields, ...withPassword } : null;
-}
-
-function fieldChange<T extends string>(before: T | null, after: T | null): FieldChange<T> | null {
-  return before === after ? null : { before, after };
 }
 
 function referenceProblems(

@@ -3,7 +3,8 @@
  * Guard rails judge that future state; tests compare the real executor with it. Linear in the state's size.
  */
 import { emailKey, type CompanySpec, type OrgState, type RoleSpec, type UserSpec } from '../model/state.ts';
-import { storedEmail, type Change } from './types.ts';
+import { COMPANY_FIELDS, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS, type FieldDescriptor, type FieldValues } from '../model/fields.ts';
+import { storedEmail, type Change, type FieldChanges } from './types.ts';
 
 /** Applies `changes` to `actual` (null: the organization does not exist yet). Pure. */
 export function simulate(organization: string, actual: OrgState | null, changes: readonly Change[]): OrgState {
@@ -16,11 +17,11 @@ export function simulate(organization: string, actual: OrgState | null, changes:
   for (const change of changes) {
     switch (change.type) {
       case 'organization':
-        org = { key: change.key, name: change.fields.name?.after ?? org.name };
+        org = { ...withChanges(ORGANIZATION_FIELDS, org, change.fields), key: change.key };
         break;
       case 'company':
         if (change.action === 'delete') companies.delete(change.key);
-        else companies.set(change.key, { key: change.key, name: change.fields.name?.after ?? companies.get(change.key)!.name });
+        else companies.set(change.key, { ...withChanges(COMPANY_FIELDS, companies.get(change.key) ?? {}, change.fields), key: change.key });
         break;
       case 'role': {
         if (change.action === 'delete') {
@@ -28,23 +29,15 @@ export function simulate(organization: string, actual: OrgState | null, changes:
           break;
         }
         const old = roles.get(change.key);
-        const f = change.fields;
-        roles.set(change.key, {
-          key: change.key,
-          name: f.name ? f.name.after! : old!.name,
-          description: f.description ? f.description.after : (old?.description ?? null),
-          permissions: f.permissions ? [...f.permissions.after!] : old!.permissions,
-        });
+        const role = withChanges(ROLE_FIELDS, old ?? {}, change.fields);
+        roles.set(change.key, { ...role, key: change.key, description: role.description ?? null });
         break;
       }
       case 'user': {
         if (change.action === 'create') {
           users.set(emailKey(change.key), {
+            ...withChanges(USER_FIELDS, {}, change.fields),
             email: change.fields.email.after!,
-            firstName: change.fields.firstName.after!,
-            lastName: change.fields.lastName.after!,
-            role: change.fields.role.after!,
-            company: change.fields.company.after!,
             active: change.active,
             formerEmails: [],
             initialPassword: null,
@@ -57,12 +50,8 @@ export function simulate(organization: string, actual: OrgState | null, changes:
         if (!old) break;
         const f = change.fields;
         users.set(key, {
-          ...old,
+          ...withChanges(USER_FIELDS, old, f),
           email: f.email?.after ?? old.email,
-          firstName: f.firstName?.after ?? old.firstName,
-          lastName: f.lastName?.after ?? old.lastName,
-          role: f.role?.after ?? old.role,
-          company: f.company?.after ?? old.company,
           resetPassword: f.resetPassword?.after ?? old.resetPassword,
           active: change.action === 'deactivate' ? false : change.action === 'reactivate' ? true : old.active,
         });
@@ -71,4 +60,19 @@ export function simulate(organization: string, actual: OrgState | null, changes:
     }
   }
   return { organization: org, companies: [...companies.values()], roles: [...roles.values()], users: [...users.values()] };
+}
+
+/**
+ * `old` with each of `fields` the change carries set to its value after the change (null clears an optional one).
+ * `old` is the stored row, or nothing for a create, whose changes carry every required field.
+ */
+function withChanges<Fs extends readonly FieldDescriptor[], T extends object>(fields: Fs, old: T, changes: FieldChanges<Fs>): T & FieldValues<Fs> {
+  const values: Record<string, unknown> = { ...(old as object) };
+  const changed: Record<string, { after: unknown } | undefined> = changes;
+  for (const field of fields) {
+    const change = changed[field.name];
+    if (change !== undefined) values[field.name] = Array.isArray(change.after) ? [...change.after] : change.after;
+  }
+  // Each field holds the value its change gives it: of the field's type, set for every required field.
+  return values as T & FieldValues<Fs>;
 }

@@ -1,7 +1,7 @@
 /**
  * A plan: plain, serialisable data in a deterministic order. schema/plan.schema.json documents its JSON form.
  */
-import type { Permission } from '../model/permissions.ts';
+import type { COMPANY_FIELDS, FieldDescriptor, FieldValue, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS } from '../model/fields.ts';
 
 export const PLAN_FORMAT_VERSION = 1;
 
@@ -11,26 +11,24 @@ export interface FieldChange<T> {
   readonly after: T | null;
 }
 
-export interface OrganizationFields {
-  readonly name?: FieldChange<string>;
-}
-export interface CompanyFields {
-  readonly name?: FieldChange<string>;
-}
-export interface RoleFields {
-  readonly name?: FieldChange<string>;
-  readonly description?: FieldChange<string>;
-  readonly permissions?: FieldChange<readonly Permission[]>;
-}
-export interface UserFields {
+/** Changes of some of `Fs` (model/fields.ts), by field name. */
+export type FieldChanges<Fs extends readonly FieldDescriptor[]> = {
+  readonly [F in Fs[number] as F['name']]?: FieldChange<FieldValue<Fs, F['name']>>;
+};
+/** Changes of every required field of `Fs`: what a create always carries. */
+export type RequiredFieldChanges<Fs extends readonly FieldDescriptor[]> = {
+  readonly [F in Fs[number] as F['optional'] extends true ? never : F['name']]: FieldChange<FieldValue<Fs, F['name']>>;
+};
+
+export type OrganizationFields = FieldChanges<typeof ORGANIZATION_FIELDS>;
+export type CompanyFields = FieldChanges<typeof COMPANY_FIELDS>;
+export type RoleFields = FieldChanges<typeof ROLE_FIELDS>;
+/** A user's attributes (USER_FIELDS), its email (a rename) and its password rotation. */
+export type UserFields = FieldChanges<typeof USER_FIELDS> & {
   readonly email?: FieldChange<string>;
-  readonly firstName?: FieldChange<string>;
-  readonly lastName?: FieldChange<string>;
-  readonly role?: FieldChange<string>;
-  readonly company?: FieldChange<string>;
   /** A password rotation: the rotation ids before and after, never a password. */
   readonly resetPassword?: FieldChange<string>;
-}
+};
 
 /**
  * Where a password comes from, as the plan records it: never the password or its hash, only enough to resolve it
@@ -73,8 +71,8 @@ export type UserChange =
   | (ChangeBase & {
       readonly type: 'user';
       readonly action: 'create';
-      /** The new user's email. */
-      readonly fields: Required<Omit<UserFields, 'resetPassword'>> & Pick<UserFields, 'resetPassword'>;
+      /** The new user's email and every attribute it is given. */
+      readonly fields: UserFields & RequiredFieldChanges<typeof USER_FIELDS> & { readonly email: FieldChange<string> };
       /** Whether the user starts out active (`active: false` in the config creates a deactivated user). */
       readonly active: boolean;
       readonly initialPassword: PasswordSource | null;
