@@ -4,10 +4,11 @@
  */
 import { compareStrings } from '../errors.ts';
 import type { LastApply } from '../db/read-state.ts';
-import { emailKey, rowId, type OrgState } from '../model/state.ts';
+import { emailKey, rowId, type OrgState, type UserSpec } from '../model/state.ts';
 import { plan } from '../plan/planner.ts';
 import { storedEmail, type Change, type PlanProblem } from '../plan/types.ts';
-import { DRIFT_FORMAT_VERSION, type DriftItem, type DriftKind, type DriftReport } from './types.ts';
+import { findSensitiveDrift, storedUserSummary } from './sensitive.ts';
+import { DRIFT_FORMAT_VERSION, type DriftItem, type DriftKind, type DriftReport, type StoredUserSummary } from './types.ts';
 
 export interface DriftInput {
   readonly desired: OrgState;
@@ -21,15 +22,20 @@ export interface DriftInput {
 const KIND_ORDER: readonly DriftKind[] = ['invalid', 'edited', 'deactivated', 'reactivated', 'unmanaged', 'missing'];
 const TYPE_ORDER = ['organization', 'company', 'role', 'user'];
 
-/** Classifies every difference between the configuration and the database. Deterministic. */
+/**
+ * Classifies every difference between the configuration and the database, and lists first the access the database
+ * grants beyond the files (drift/sensitive.ts). Deterministic.
+ */
 export function detectDrift(input: DriftInput): DriftReport {
   const planned = plan({ desired: input.desired, actual: input.actual, options: { unmanagedUsers: input.unmanagedUsers } });
   const inConfig = new Set(input.desired.users.map((u) => emailKey(u.email)));
+  const storedUser = storedUserLookup(input.actual?.users ?? []);
   const items = planned.changes
     .map((change) => toItem(change, inConfig, input))
     // A rotation asked for in the files is a planned change, not drift.
     .filter((item) => item.kind !== 'edited' || Object.keys(item.fields).length > 0)
     .concat(planned.problems.filter((p) => p.kind !== 'still-referenced').map((problem) => invalidItem(problem, input)))
+    .map((item) => withStoredUser(item, storedUser))
     .sort(
       (a, b) =>
         TYPE_ORDER.indexOf(a.type) - TYPE_ORDER.indexOf(b.type) ||
@@ -38,8 +44,42 @@ export function detectDrift(input: DriftInput): DriftReport {
     );
   const counts = Object.fromEntries(KIND_ORDER.map((kind) => [kind, items.filter((i) => i.kind === kind).length])) as Record<DriftKind, number>;
   const { invalid, ...rest } = counts;
-  const summary = invalid > 0 ? { invalid, ...rest } : rest;
-  return { formatVersion: DRIFT_FORMAT_VERSION, organization: planned.organization, lastApply: input.lastApply, items, summary };
+  const sensitive =
+    input.actual === null
+      ? []
+      : findSensitiveDrift({
+          desired: input.desired,
+          actual: input.actual,
+          unmanagedUsers: input.unmanagedUsers,
+          changeOf: (type, key) => changeOf(input, type, key),
+        });
+  const summary = { ...(invalid > 0 ? { invalid, ...rest } : rest), sensitive: sensitive.length };
+  return { formatVersion: DRIFT_FORMAT_VERSION, organization: planned.organization, lastApply: input.lastApply, sensitive, items, summary };
+}
+
+/** When a stored row last changed, and whether that was after roster's last apply (null when either is unknown). */
+function changeOf(input: DriftInput, type: DriftItem['type'], key: string): { changedAt: string | null; afterLastApply: boolean | null } {
+  const changed = input.changedAt.get(rowId(type, key));
+  const changedAt = changed === undefined ? null : new Date(changed).toISOString();
+  const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
+  return { changedAt, afterLastApply };
+}
+
+/** The stored user of an email as drift prints it: the row with exactly that email, else the one with its key. */
+function storedUserLookup(users: readonly UserSpec[]): (email: string) => UserSpec | undefined {
+  const exact = new Map(users.map((u) => [u.email, u]));
+  const byKey = new Map<string, UserSpec>();
+  for (const u of users) if (!byKey.has(emailKey(u.email))) byKey.set(emailKey(u.email), u);
+  return (email) => exact.get(email) ?? byKey.get(emailKey(email));
+}
+
+/** A user item of a row the database holds, with the user's role, company and active state there. */
+function withStoredUser(item: DriftItem, storedUser: (email: string) => UserSpec | undefined): DriftItem {
+  const user = item.type === 'user' && item.kind !== 'missing' ? storedUser(item.key) : undefined;
+  if (user === undefined) return item;
+  const database: StoredUserSummary = storedUserSummary(user);
+  const { type, key, kind, ...rest } = item;
+  return { type, key, kind, database, ...rest };
 }
 
 function toItem(change: Change, inConfig: ReadonlySet<string>, input: DriftInput): DriftItem {
@@ -70,16 +110,10 @@ function toItem(change: Change, inConfig: ReadonlySet<string>, input: DriftInput
     }
   }
   const storedKey = change.type === 'user' && change.action !== 'create' ? storedEmail(change) : change.key;
-  const changed = input.changedAt.get(rowId(change.type, storedKey));
-  const changedAt = changed === undefined ? null : new Date(changed).toISOString();
-  const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
-  return { type: change.type, key: storedKey, kind, fields, changedAt, afterLastApply };
+  return { type: change.type, key: storedKey, kind, fields, ...changeOf(input, change.type, storedKey) };
 }
 
 /** A stored row roster will not act on, as the plan's problem describes it. */
 function invalidItem(problem: PlanProblem, input: DriftInput): DriftItem {
-  const changed = input.changedAt.get(rowId(problem.type, problem.key));
-  const changedAt = changed === undefined ? null : new Date(changed).toISOString();
-  const afterLastApply = changedAt !== null && input.lastApply !== null ? changedAt > input.lastApply.at : null;
-  return { type: problem.type, key: problem.key, kind: 'invalid', fields: {}, changedAt, afterLastApply, message: problem.message };
+  return { type: problem.type, key: problem.key, kind: 'invalid', fields: {}, ...changeOf(input, problem.type, problem.key), message: problem.message };
 }

@@ -1,4 +1,5 @@
 /** A drift report: how the database differs from the configuration, seen as changes made outside roster. */
+import type { Permission } from '../model/permissions.ts';
 
 export const DRIFT_FORMAT_VERSION = 1;
 
@@ -20,6 +21,13 @@ export type DriftKind =
    */
   | 'invalid';
 
+/** A user as the database holds it: what a reviewer needs to judge access at a glance. */
+export interface StoredUserSummary {
+  readonly role: string;
+  readonly company: string;
+  readonly active: boolean;
+}
+
 export interface DriftItem {
   readonly type: 'organization' | 'company' | 'role' | 'user';
   readonly key: string;
@@ -32,6 +40,33 @@ export interface DriftItem {
   readonly afterLastApply: boolean | null;
   /** For `invalid` items: what is wrong and what to do. */
   readonly message?: string;
+  /** For users the database holds: their role, company and active state there. */
+  readonly database?: StoredUserSummary;
+}
+
+/**
+ * Access gained outside the files, most dangerous first:
+ * - `privileged-user`: an active user holding a manage_* permission the files do not give them (a user in no file,
+ *   kept inactive there, moved to another role, or whose role gained it);
+ * - `privileged-role`: a custom role granting a manage_* permission the files do not give it;
+ * - `reactivation`: an active user the files keep inactive, or (with unmanagedUsers `deactivate`) do not list.
+ * A user appears once: a privileged user that is also a reactivation is a `privileged-user`.
+ */
+export type SensitiveDriftKind = 'privileged-user' | 'privileged-role' | 'reactivation';
+
+export interface SensitiveDrift {
+  readonly kind: SensitiveDriftKind;
+  readonly type: 'user' | 'role';
+  /** The email as stored, or the role key: as in `items`. */
+  readonly key: string;
+  /** The manage_* permissions gained outside the files (empty for a reactivation without them). */
+  readonly permissions: readonly Permission[];
+  /** For users: their role, company and active state in the database. */
+  readonly database?: StoredUserSummary;
+  readonly changedAt: string | null;
+  readonly afterLastApply: boolean | null;
+  /** What was gained, in a sentence. */
+  readonly message: string;
 }
 
 export interface DriftReport {
@@ -39,7 +74,12 @@ export interface DriftReport {
   readonly organization: string;
   /** roster's last apply to the organization, from the audit trail. */
   readonly lastApply: { readonly at: string; readonly actor: string; readonly gitCommit: string | null } | null;
+  /** Access gained outside the files, reported before everything else (also listed among `items` when a row differs). */
+  readonly sensitive: readonly SensitiveDrift[];
   readonly items: readonly DriftItem[];
-  /** Items per kind; `invalid` only when there are some (reports from before it existed stay the same). */
-  readonly summary: Readonly<Record<Exclude<DriftKind, 'invalid'>, number>> & { readonly invalid?: number };
+  /**
+   * Items per kind, and the number of sensitive entries; `invalid` only when there are some (reports from before it
+   * existed stay the same).
+   */
+  readonly summary: Readonly<Record<Exclude<DriftKind, 'invalid'>, number>> & { readonly invalid?: number; readonly sensitive: number };
 }
