@@ -10,7 +10,7 @@ import type { CliIo } from '../io.ts';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 
-export function completionCommand(options: { shell: string | undefined; io: CliIo; /** Unused: the definition has every flag. */ flags?: unknown }): number {
+export function completionCommand(options: { shell: string | undefined; io: CliIo }): number {
   const shell = options.shell ?? 'bash';
   let script: string;
   switch (shell) {
