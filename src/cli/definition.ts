@@ -204,16 +204,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'drift',
     summary: 'report what changed in the database outside the files (--write accepts it into them)',
     description:
-      "Compares the database with the files and reports, classified, what was changed outside them: fields edited, users deactivated or reactivated, rows in the database but in no file, rows in the files but not in the database; and whether each changed after roster's last apply. Exit 0 without drift, 2 with drift, 1 on error. In GitHub Actions the Markdown report is also added to the job summary.",
+      "Compares the database with the files and reports, classified, what was changed outside them: fields edited, users deactivated or reactivated, rows in the database but in no file, rows in the files but not in the database; and whether each changed after roster's last apply. Each user the database holds is shown with role, company and active state. A SENSITIVE section comes first: users holding a manage_* permission the files do not give them, custom roles granting one the files do not give, and users active in the database whom the files keep inactive or do not list. Exit 0 without drift, 2 with drift, 3 with sensitive drift (page on it), 1 on error. --write never writes a privilege gain without --accept-privileged: it lists what it left out and exits 3. In GitHub Actions the Markdown report is also added to the job summary.",
     args: '[PATH...]',
     argsComplete: 'file',
     options: [
       format('text, json (schema/drift.schema.json) or markdown'),
       { name: 'write', type: 'boolean', describe: 'accept the drift: edit the files to describe the database (keeping comments and formatting) and print the change as a unified diff' },
+      { name: 'accept-privileged', type: 'boolean', within: 'write', describe: 'with --write: also write privilege gains (a manage_* permission the files do not give), after review' },
+      { name: 'only', type: 'string', value: 'KEY,…', within: 'write', describe: 'with --write: accept only these items, keys as drift prints them (emails, role:KEY, company:KEY), comma-separated', complete: 'none' },
       PASSWORD_FILES,
       ...DATABASE,
     ],
-    examples: [['roster drift org/ --format markdown', 'a drift report for a pull-request comment or a job summary']],
+    examples: [
+      ['roster drift org/ --format markdown', 'a drift report for a pull-request comment or a job summary'],
+      ['roster drift org/ --write --only alice@example.com,role:analyst', 'accept two items into the files, nothing else'],
+    ],
   },
   {
     name: 'export',
@@ -354,7 +359,7 @@ export const TOP_LEVEL_OPTIONS: readonly OptionSpec[] = [
 /** The general help's closing notes. */
 export const GENERAL_NOTES = [
   'PATH is a file or a directory searched recursively for *.yaml and *.yml (default: the current directory).',
-  'Exit codes: 0 success; 1 error; 2 changes found (plan --detailed-exitcode) or drift found (drift).',
+  'Exit codes: 0 success; 1 error; 2 changes found (plan --detailed-exitcode) or drift found (drift); 3 sensitive drift found (drift).',
   'Run `roster <command> --help` for its options and an example.',
 ];
 

@@ -122,7 +122,17 @@ async function dispatch(argv: readonly string[], io: CliIo, columns: number | un
       });
     case 'drift': {
       const { driftCommand } = await import('./commands/drift.ts');
-      return driftCommand({ paths, databaseUrl: url, format: values.format as PlanFormat, write: values.write === true, io: cliIo });
+      const only = string(values, 'only');
+      return driftCommand({
+        paths,
+        databaseUrl: url,
+        format: values.format as PlanFormat,
+        write: values.write === true,
+        acceptPrivileged: values['accept-privileged'] === true,
+        // Keys are comma-separated: no email roster can write into the files holds a comma.
+        only: only === undefined ? null : only.split(',').map((key) => key.trim()).filter((key) => key !== ''),
+        io: cliIo,
+      });
     }
     case 'export': {
       if (paths.length > 0) throw new UserError(`export takes no paths\n${usage('export')}`);

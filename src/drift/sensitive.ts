@@ -33,8 +33,9 @@ export function findSensitiveDrift(input: SensitiveDriftInput): SensitiveDrift[]
   const { desired, actual } = input;
   const stored = rolePermissions(actual); // predefined roles as stored: someone may have changed them by hand
   const files = rolePermissions(desired); // predefined roles from the catalog, custom roles as the files define them
+  // In catalog order (manage_users first), whatever order they are stored in.
   const privileged = (grants: ReadonlyMap<string, readonly Permission[]>, role: string) =>
-    (grants.get(role) ?? []).filter((p) => PRIVILEGED_PERMISSIONS.includes(p));
+    PRIVILEGED_PERMISSIONS.filter((p) => (grants.get(role) ?? []).includes(p));
   const listedUser = filesUserLookup(desired.users);
   const result: SensitiveDrift[] = [];
 
@@ -75,7 +76,7 @@ export function findSensitiveDrift(input: SensitiveDriftInput): SensitiveDrift[]
   for (const role of [...actual.roles].sort((a, b) => compareStrings(a.key, b.key))) {
     const inFiles = filesRoles.get(role.key);
     const given = new Set(inFiles === undefined ? [] : privileged(files, role.key));
-    const gained = role.permissions.filter((p) => PRIVILEGED_PERMISSIONS.includes(p) && !given.has(p));
+    const gained = PRIVILEGED_PERMISSIONS.filter((p) => role.permissions.includes(p) && !given.has(p));
     if (gained.length === 0) continue;
     const count = holders.get(role.key) ?? 0;
     result.push({

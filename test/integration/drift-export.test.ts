@@ -78,7 +78,7 @@ describe('drift', () => {
     expect(result.code).toBe(0);
   });
 
-  it('classifies changes made directly in the database, each after the last apply, and exits 2', async () => {
+  it('classifies changes made directly in the database, each after the last apply, and exits 3 (Homer reactivated and Mindy an administrator: sensitive)', async () => {
     const dir = await writeConfig({ 'globex.yaml': HANDWRITTEN });
     await db.pool.query(sql.unsafe`update users set last_name = 'Grimes Jr.' where email = 'frank@globex.com'`);
     await db.pool.query(sql.unsafe`update users set active = false, deactivated_at = now() where email = 'lenny@globex.com'`);
@@ -91,7 +91,7 @@ describe('drift', () => {
       and role_id = (select r.id from roles r join organizations o on o.id = r.organization_id where o.key = 'globex' and r.key = 'analyst')`);
     await db.pool.query(sql.unsafe`update companies set name = 'Globex Laboratories' where key = 'labs'`);
     const { code, report } = await driftJson(dir);
-    expect(code).toBe(2);
+    expect(code).toBe(3);
     expect(report.items.map((i) => `${i.kind} ${i.type} ${i.key}`)).toEqual([
       'edited company labs',
       'unmanaged company cypress',
@@ -107,7 +107,7 @@ describe('drift', () => {
     });
     const markdown = await runRoster(['drift', dir, '--format', 'markdown'], { env: env() });
     expect(markdown.stdout).toMatch(/^## roster drift: `globex`/);
-    expect(markdown.code).toBe(2);
+    expect(markdown.code).toBe(3);
   });
 
   it('reports rows in the files that are missing from the database', async () => {
@@ -119,7 +119,8 @@ describe('drift', () => {
 
   it('--write accepts the drift, keeping every other byte of a commented file; then drift and plan find nothing', async () => {
     const dir = await writeConfig({ 'globex.yaml': HANDWRITTEN });
-    const result = await runRoster(['drift', dir, '--write'], { env: env() });
+    // Mindy is an administrator no file lists: a privilege gain, written only when accepted on purpose.
+    const result = await runRoster(['drift', dir, '--write', '--accept-privileged'], { env: env() });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('--- a/');
     expect(result.stdout).toContain('+    lastName: Grimes Jr.');
