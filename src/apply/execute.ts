@@ -6,7 +6,8 @@ import type { DatabaseTransactionConnection, ListSqlToken } from 'slonik';
 import { COMPANY_FIELDS, ORGANIZATION_FIELDS, ROLE_FIELDS, USER_FIELDS, type FieldDescriptor } from '../model/fields.ts';
 import { InternalError, PlanRejectedError } from '../errors.ts';
 import { emailKey } from '../model/state.ts';
-import { sql } from '../db/sql.ts';
+import { NoRows, sql } from '../db/sql.ts';
+import { z } from 'zod';
 import {
   storedEmail,
   type Change,
@@ -102,15 +103,15 @@ async function applyOrganization(
       case 'create': {
         const values = [change.key, ...columnFields(ORGANIZATION_FIELDS).map((field) => after(change.fields, field))];
         id = Number(
-          await tx.oneFirst(sql.unsafe`
+          await tx.oneFirst(sql.type(z.object({ id: z.number() }))`
             insert into organizations (${columnList(['key'], ORGANIZATION_FIELDS)})
-            values (${sql.join(values, sql.fragment`, `)}) returning id`),
+            values (${sql.join(values, sql.fragment`, `)}) returning id::int as id`),
         );
         break;
       }
       case 'update': {
         const row = [[requireId(id), ...flagged(change.fields, ORGANIZATION_FIELDS)]];
-        const result = await tx.query(sql.unsafe`
+        const result = await tx.query(sql.type(NoRows)`
           update organizations o set ${assignments('o', ORGANIZATION_FIELDS)}, updated_at = now()
             from ${sql.unnest(row, ['int8', ...flaggedTypes(ORGANIZATION_FIELDS)])} as v (${aliasList(['id'], ORGANIZATION_FIELDS, true)})
            where o.id = v.id`);
@@ -134,21 +135,21 @@ async function applyCompanies(
   let result;
   switch (action) {
     case 'create':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         insert into companies (${columnList(['organization_id', 'key'], COMPANY_FIELDS)})
         select ${organizationId}, ${valueList(['key'], COMPANY_FIELDS)}
           from ${sql.unnest(changes.map((c) => [c.key, ...columnFields(COMPANY_FIELDS).map((field) => after(c.fields, field))]), ['text', ...valueTypes(COMPANY_FIELDS)])}
                as v (${aliasList(['key'], COMPANY_FIELDS, false)})`);
       break;
     case 'update':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         update companies c set ${assignments('c', COMPANY_FIELDS)}, updated_at = now()
           from ${sql.unnest(changes.map((c) => [c.key, ...flagged(c.fields, COMPANY_FIELDS)]), ['text', ...flaggedTypes(COMPANY_FIELDS)])}
                as v (${aliasList(['key'], COMPANY_FIELDS, true)})
          where c.organization_id = ${organizationId} and c.key = v.key`);
       break;
     case 'delete':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         delete from companies where organization_id = ${organizationId} and key = any(${sql.array(keys, 'text')})`);
       break;
     default:
@@ -167,21 +168,21 @@ async function applyRoles(
   let result;
   switch (action) {
     case 'create':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         insert into roles (${columnList(['organization_id', 'key'], ROLE_FIELDS)})
         select ${organizationId}, ${valueList(['key'], ROLE_FIELDS)}
           from ${sql.unnest(changes.map((c) => [c.key, ...columnFields(ROLE_FIELDS).map((field) => after(c.fields, field))]), ['text', ...valueTypes(ROLE_FIELDS)])}
                as v (${aliasList(['key'], ROLE_FIELDS, false)})`);
       break;
     case 'update':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         update roles r set ${assignments('r', ROLE_FIELDS)}, updated_at = now()
           from ${sql.unnest(changes.map((c) => [c.key, ...flagged(c.fields, ROLE_FIELDS)]), ['text', ...flaggedTypes(ROLE_FIELDS)])}
                as v (${aliasList(['key'], ROLE_FIELDS, true)})
          where r.organization_id = ${organizationId} and r.key = v.key and not r.predefined`);
       break;
     case 'delete':
-      result = await tx.query(sql.unsafe`
+      result = await tx.query(sql.type(NoRows)`
         delete from roles where organization_id = ${organizationId} and not predefined and key = any(${sql.array(keys, 'text')})`);
       break;
     default:
@@ -192,12 +193,12 @@ async function applyRoles(
   const permissionChanges = changes.filter((c) => action !== 'delete' && c.fields.permissions !== undefined);
   if (permissionChanges.length === 0) return;
   const changedKeys = sql.array(permissionChanges.map((c) => c.key), 'text');
-  await tx.query(sql.unsafe`
+  await tx.query(sql.type(NoRows)`
     delete from role_permissions p using roles r
      where p.role_id = r.id and r.organization_id = ${organizationId} and r.key = any(${changedKeys})`);
   const pairs = permissionChanges.flatMap((c) => (c.fields.permissions!.after ?? []).map((permission) => [c.key, permission] as const));
   if (pairs.length === 0) return;
-  const inserted = await tx.query(sql.unsafe`
+  const inserted = await tx.query(sql.type(NoRows)`
     insert into role_permissions (role_id, permission)
     select r.id, v.permission
       from ${sql.unnest(pairs, ['text', 'text'])} as v (role_key, permission)
@@ -225,7 +226,7 @@ async function applyUsers(
   // Renames go through a placeholder first, so that swapping two users' emails never trips the unique index.
   const renamed = edits.filter((c) => c.fields.email !== undefined).map(idOf);
   if (renamed.length > 0) {
-    const result = await tx.query(sql.unsafe`
+    const result = await tx.query(sql.type(NoRows)`
       update users set email = 'roster-rename-' || id || '@invalid' where id = any(${sql.array(renamed, 'int8')})`);
     expectRows(result.rowCount, renamed.length, 'rename users');
   }
@@ -242,7 +243,7 @@ async function applyUsers(
     ]);
     // has_x says whether the plan changes x; x is then its new value, null clearing it. An unknown role or company
     // yields a null id, which the NOT NULL constraint refuses.
-    const result = await tx.query(sql.unsafe`
+    const result = await tx.query(sql.type(NoRows)`
       update users u set
              email = case when v.has_email then v.email else u.email end,
              ${assignments('u', USER_FIELDS, organizationId)},
@@ -257,7 +258,7 @@ async function applyUsers(
     const resets = fieldEdits.filter((c) => c.fields.resetPassword !== undefined && c.fields.resetPassword.after !== null);
     if (resets.length > 0) {
       const hashes = resets.map((c) => [idOf(c), passwordHashes.get(emailKey(c.key)) ?? missingHash(c.key)]);
-      const reset = await tx.query(sql.unsafe`
+      const reset = await tx.query(sql.type(NoRows)`
         update users u set password_hash = v.password_hash, updated_at = now()
           from ${sql.unnest(hashes, ['int8', 'text'])} as v (id, password_hash)
          where u.id = v.id`);
@@ -268,14 +269,14 @@ async function applyUsers(
   const byAction = (action: 'deactivate' | 'reactivate') => sql.array(edits.filter((c) => c.action === action).map(idOf), 'int8');
   const deactivations = edits.filter((c) => c.action === 'deactivate').length;
   if (deactivations > 0) {
-    const result = await tx.query(sql.unsafe`
+    const result = await tx.query(sql.type(NoRows)`
       update users set active = false, deactivated_at = now(), updated_at = now()
        where active and id = any(${byAction('deactivate')})`);
     expectRows(result.rowCount, deactivations, 'deactivate users');
   }
   const reactivations = edits.filter((c) => c.action === 'reactivate').length;
   if (reactivations > 0) {
-    const result = await tx.query(sql.unsafe`
+    const result = await tx.query(sql.type(NoRows)`
       update users set active = true, deactivated_at = null, updated_at = now()
        where not active and id = any(${byAction('reactivate')})`);
     expectRows(result.rowCount, reactivations, 'reactivate users');
@@ -299,7 +300,7 @@ async function applyUsers(
     const selected = USER_FIELDS.map((field) =>
       field.type === 'reference' ? sql.fragment`${sql.identifier([`ref_${references.indexOf(field)}`, 'id'])}` : sql.fragment`${sql.identifier(['v', valueAlias(field)])}`,
     );
-    const result = await tx.query(sql.unsafe`
+    const result = await tx.query(sql.type(NoRows)`
       insert into users (organization_id, email, ${columnList([], USER_FIELDS)}, password_hash, password_reset_id, active, deactivated_at)
       select ${organizationId}, v.email, ${sql.join(selected, sql.fragment`, `)}, v.password_hash, v.reset_id, v.active,
              case when v.active then null else now() end

@@ -10,7 +10,7 @@ import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { explainDatabaseFailure } from '../db/failures.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
-import { sql } from '../db/sql.ts';
+import { NoRows, sql } from '../db/sql.ts';
 import { normalizeState, type OrgState } from '../model/state.ts';
 import { databaseUrl } from './context.ts';
 import { phase, type CliIo } from './io.ts';
@@ -101,7 +101,7 @@ async function confinedPasswordFiles(config: DesiredConfig, paths: readonly stri
 /** Runs `read` in one consistent, read-only snapshot of the database. */
 export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
   return database.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`set transaction isolation level repeatable read, read only`);
+    await tx.query(sql.type(NoRows)`set transaction isolation level repeatable read, read only`);
     return read(tx);
   });
 }

@@ -4,6 +4,7 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import type { PlanSummary } from '../plan/types.ts';
+import { z } from 'zod';
 import { sql } from './sql.ts';
 
 /** One apply, as the audit trail keeps it. */
@@ -22,8 +23,8 @@ export interface AppliedRecord {
 /** Appends one row to the audit trail and returns its id. Throws the database's error (rolling back the apply). */
 export async function recordApply(db: CommonQueryMethods, record: AppliedRecord): Promise<number> {
   return Number(
-    await db.oneFirst(sql.unsafe`
+    await db.oneFirst(sql.type(z.object({ id: z.union([z.number(), z.bigint()]) }))`
       select roster_record_apply(${record.organizationId}, ${record.actor}, ${record.gitCommit}, ${record.configHash},
-                                 ${record.rosterVersion}, ${sql.jsonb(record.summary as never)}, ${record.changesJson}::json)`),
+                                 ${record.rosterVersion}, ${sql.jsonb({ ...record.summary })}, ${record.changesJson}::json) as id`),
   );
 }

@@ -3,12 +3,14 @@
  * Every failure to reach the database becomes a {@link DatabaseError} that says what to check.
  */
 import { join } from 'node:path';
+import { resultParserInterceptor } from './result-parser.ts';
 import { createPool, type DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { startEmbedded } from './embedded.ts';
 import { explainDatabaseFailure } from './failures.ts';
 import { connectionStringProblem, redactUrl, rememberConnectionSecrets, rootMessage } from './redact.ts';
 import { assertSchemaCurrent, migrate } from './migrate.ts';
+import { z } from 'zod';
 import { sql } from './sql.ts';
 import { driverSslMode } from './ssl-mode.ts';
 
@@ -101,17 +103,20 @@ async function connect({ url, description, embedded, stop, onQuery }: ConnectOpt
       transactionRetryLimit: 0,
       queryRetryLimit: 0,
       captureStackTrace: false,
-      interceptors: onQuery
-        ? [
-            {
-              name: 'roster-query-counter',
-              beforeQueryExecution: () => {
-                onQuery();
-                return null;
+      interceptors: [
+        resultParserInterceptor(),
+        ...(onQuery
+          ? [
+              {
+                name: 'roster-query-counter',
+                beforeQueryExecution: () => {
+                  onQuery();
+                  return null;
+                },
               },
-            },
-          ]
-        : [],
+            ]
+          : []),
+      ],
     });
   } catch (error) {
     await stop();
@@ -133,7 +138,7 @@ async function connect({ url, description, embedded, stop, onQuery }: ConnectOpt
     },
   };
   try {
-    await pool.query(sql.unsafe`select 1`);
+    await pool.query(sql.type(z.object({ one: z.literal(1) }))`select 1 as one`);
   } catch (error) {
     await database.close();
     throw connectionError(description, error);

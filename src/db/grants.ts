@@ -8,6 +8,7 @@
 import type { DatabaseTransactionConnection } from 'slonik';
 import { UserError } from '../errors.ts';
 import { USER_FIELDS } from '../model/fields.ts';
+import { z } from 'zod';
 import { sql, trustedScript } from './sql.ts';
 
 /** The columns of a table a privilege covers: `'all'` for the whole table, else these columns only. */
@@ -94,11 +95,11 @@ export interface GrantOptions {
 export async function grantPrivileges(tx: DatabaseTransactionConnection, options: { role: string; readOnly: boolean }): Promise<void> {
   const { role } = options;
   if (!/^[^\0$]{1,63}$/.test(role)) throw new UserError(`'${role}' cannot be granted to: a role name has 1 to 63 characters, without $`);
-  const exists = await tx.maybeOneFirst(sql.unsafe`select 1 from pg_roles where rolname = ${role}`);
+  const exists = await tx.maybeOneFirst(sql.type(z.object({ found: z.literal(1) }))`select 1 as found from pg_roles where rolname = ${role}`);
   if (exists === null) {
     throw new UserError(`there is no database role '${role}' to grant to: create it first (create role ${role} login password '…'), then run migrate again`);
   }
-  const database = String(await tx.oneFirst(sql.unsafe`select current_database()`));
+  const database = await tx.oneFirst(sql.type(z.object({ name: z.string() }))`select current_database()::text as name`);
   await tx.query(trustedScript(grantScript({ role, database, readOnly: options.readOnly })));
 }
 

@@ -8,7 +8,11 @@ import type { DatabasePool } from 'slonik';
 import { DatabaseError } from '../errors.ts';
 import { packagePath } from '../paths.ts';
 import { sqlState } from './failures.ts';
-import { sql, trustedScript } from './sql.ts';
+import { z } from 'zod';
+import { NoRows, sql, trustedScript } from './sql.ts';
+
+/** A row of roster_migrations. */
+const AppliedMigration = z.object({ version: z.number(), name: z.string(), checksum: z.string() });
 
 const MIGRATIONS_DIRECTORY = packagePath('src', 'db', 'migrations') + '/';
 /** Advisory lock key (first half) that serialises migrations; the second half is fixed. */
@@ -49,17 +53,17 @@ export function requiredSchemaVersion(): number {
 export async function migrate(pool: DatabasePool): Promise<number[]> {
   const migrations = bundledMigrations();
   return pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`select pg_advisory_xact_lock(${MIGRATION_LOCK[0]}, ${MIGRATION_LOCK[1]})`);
-    await tx.query(sql.unsafe`
+    await tx.query(sql.type(z.object({ locked: z.literal(1) }))`select 1 as locked from pg_advisory_xact_lock(${MIGRATION_LOCK[0]}, ${MIGRATION_LOCK[1]})`);
+    await tx.query(sql.type(NoRows)`
       create table if not exists roster_migrations (
         version integer primary key,
         name text not null,
         checksum text not null,
         applied_at timestamptz not null default now()
       )`);
-    const applied = await tx.any(sql.unsafe`select version, name, checksum from roster_migrations order by version`);
+    const applied = await tx.any(sql.type(AppliedMigration)`select version, name, checksum from roster_migrations order by version`);
     const known = new Map(migrations.map((m) => [m.version, m]));
-    for (const row of applied as readonly { version: number; name: string; checksum: string }[]) {
+    for (const row of applied) {
       const migration = known.get(row.version);
       if (!migration) {
         throw new DatabaseError(
@@ -72,7 +76,7 @@ export async function migrate(pool: DatabasePool): Promise<number[]> {
         );
       }
     }
-    const done = new Set((applied as readonly { version: number }[]).map((r) => r.version));
+    const done = new Set(applied.map((r) => r.version));
     const versions: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
@@ -81,7 +85,7 @@ export async function migrate(pool: DatabasePool): Promise<number[]> {
       } catch (error) {
         throw refusedMigration(error, migration) ?? error;
       }
-      await tx.query(sql.unsafe`
+      await tx.query(sql.type(NoRows)`
         insert into roster_migrations (version, name, checksum)
         values (${migration.version}, ${migration.name}, ${migration.checksum})`);
       versions.push(migration.version);
@@ -92,10 +96,9 @@ export async function migrate(pool: DatabasePool): Promise<number[]> {
 
 /** The schema version the database is at, or 0 when roster never migrated it. */
 export async function schemaVersion(pool: DatabasePool): Promise<number> {
-  const exists = await pool.oneFirst(sql.unsafe`select to_regclass('roster_migrations') is not null as exists`);
+  const exists = await pool.oneFirst(sql.type(z.object({ exists: z.boolean() }))`select to_regclass('roster_migrations') is not null as exists`);
   if (!exists) return 0;
-  const version = await pool.oneFirst(sql.unsafe`select coalesce(max(version), 0) as version from roster_migrations`);
-  return Number(version);
+  return pool.oneFirst(sql.type(z.object({ version: z.number() }))`select coalesce(max(version), 0)::int as version from roster_migrations`);
 }
 
 /** Throws {@link DatabaseError} unless the database schema is exactly the version this roster needs. */

@@ -39,6 +39,11 @@ const CHANGED = sql.fragment`floor(extract(epoch from updated_at) * 1000)::float
 // dropped or a permission someone added by hand must become a message naming the row, never a crash later on.
 const text = z.string();
 const nonBlank = z.string().regex(/\S/, 'is blank');
+/**
+ * What the organization, companies and roles queries return before the model's check: an id and a key (NULL only if
+ * someone dropped the constraint), the other columns checked row by row below so that a bad one becomes a message.
+ */
+const StoredRow = z.object({ id: z.number(), key: z.string().nullable() }).passthrough();
 const OrganizationRow = z.object({ id: z.number(), key: text, name: nonBlank, version: text, changed_at: z.number() });
 const CompanyRow = z.object({ id: z.number(), key: text, name: nonBlank, version: text, changed_at: z.number() });
 const RoleRow = z.object({
@@ -138,16 +143,16 @@ export function parseUserRow(row: unknown): boolean {
  * `state.unreadable`; predefined roles are in `state.predefinedRoles` as stored. Throws only what the database does.
  */
 export async function readOrganization(db: CommonQueryMethods, key: string): Promise<StoredOrganization | null> {
-  const organizationRaw = await db.maybeOne(sql.unsafe`
+  const organizationRaw = await db.maybeOne(sql.type(StoredRow)`
     select id::int as id, key, name, xmin::text as version, ${CHANGED} from organizations where key = ${key}`);
   if (organizationRaw === null) return null;
-  const id = Number(organizationRaw.id);
+  const id = organizationRaw.id;
   const unreadable: UnreadableRow[] = [];
   const organization = OrganizationRow.safeParse(organizationRaw);
   if (!organization.success) unreadable.push(unreadableRow('organization', key, id, organization.error, (field) => field));
   const [companies, roles, usersText] = await Promise.all([
-    db.any(sql.unsafe`select id::int as id, key, name, xmin::text as version, ${CHANGED} from companies where organization_id = ${id}`),
-    db.any(sql.unsafe`
+    db.any(sql.type(StoredRow)`select id::int as id, key, name, xmin::text as version, ${CHANGED} from companies where organization_id = ${id}`),
+    db.any(sql.type(StoredRow)`
       select r.id::int as id, r.key, r.name, r.description, r.predefined, r.xmin::text as version,
              floor(extract(epoch from r.updated_at) * 1000)::float8 as changed_at,
              coalesce(array_agg(p.permission order by p.permission) filter (where p.permission is not null), '{}') as permissions
@@ -156,8 +161,8 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
        group by r.id`),
     // One row of JSON text: a hundred thousand users arrive as one value, parsed in one pass. Roles and
     // companies are joined here rather than in SQL, which halves the query's time.
-    db.oneFirst(sql.unsafe`
-      select coalesce(json_agg(json_build_array(${sql.join(USER_ROW.map((column) => column.expression), sql.fragment`, `)})), '[]')::text
+    db.oneFirst(sql.type(z.object({ users: z.string() }))`
+      select coalesce(json_agg(json_build_array(${sql.join(USER_ROW.map((column) => column.expression), sql.fragment`, `)})), '[]')::text as users
         from users where organization_id = ${id}`),
   ]);
 
@@ -168,15 +173,14 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
     changedAt.set(rowId('organization', key), organization.data.changed_at);
   }
   // Keys by id from every row whose key can be read, so a user's role or company is named even when that row is unreadable.
-  const keyOf = (row: unknown) => (typeof (row as { key?: unknown }).key === 'string' ? (row as { key: string }).key : null);
-  const companyKeys = new Map(companies.map((c) => [Number(c.id), keyOf(c)]));
-  const roleKeys = new Map(roles.map((r) => [Number(r.id), keyOf(r)]));
+  const companyKeys = new Map(companies.map((c) => [c.id, c.key]));
+  const roleKeys = new Map(roles.map((r) => [r.id, r.key]));
 
   const companyList: OrgState['companies'][number][] = [];
   for (const raw of companies) {
     const row = CompanyRow.safeParse(raw);
     if (!row.success) {
-      unreadable.push(unreadableRow('company', keyOf(raw), Number(raw.id), row.error, (field) => field));
+      unreadable.push(unreadableRow('company', raw.key, raw.id, row.error, (field) => field));
       continue;
     }
     companyList.push({ key: row.data.key, name: row.data.name });
@@ -189,7 +193,7 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
   for (const raw of roles) {
     const row = RoleRow.safeParse(raw);
     if (!row.success) {
-      unreadable.push(unreadableRow('role', keyOf(raw), Number(raw.id), row.error, (field) => (field === 'permissions' ? 'role_permissions.permission' : field)));
+      unreadable.push(unreadableRow('role', raw.key, raw.id, row.error, (field) => (field === 'permissions' ? 'role_permissions.permission' : field)));
       continue;
     }
     const r = row.data;
@@ -206,7 +210,8 @@ export async function readOrganization(db: CommonQueryMethods, key: string): Pro
   const userIds = new Map<string, number>();
   const users: UserSpec[] = [];
   const keysOf = { roles: roleKeys, companies: companyKeys };
-  for (const raw of JSON.parse(String(usersText)) as unknown[]) {
+  const usersJson: unknown = JSON.parse(usersText);
+  for (const raw of Array.isArray(usersJson) ? usersJson : []) {
     let row: readonly unknown[];
     if (fitsUserRow(raw)) {
       row = raw;
@@ -305,14 +310,14 @@ function unreadableRow(type: UnreadableRow['type'], key: string | null, id: numb
 
 /** roster's last apply to the organization, or null when it never applied to it. */
 export async function readLastApply(db: CommonQueryMethods, organization: string): Promise<LastApply | null> {
-  const row = (await db.maybeOne(sql.unsafe`
+  const row = await db.maybeOne(sql.type(z.object({ at: z.number(), actor: z.string(), git_commit: z.string().nullable() }))`
     select floor(extract(epoch from a.applied_at) * 1000)::float8 as at, a.actor, a.git_commit
       from audit_applies a join organizations o on o.id = a.organization_id
-     where o.key = ${organization} order by a.id desc limit 1`)) as { at: number; actor: string; git_commit: string | null } | null;
+     where o.key = ${organization} order by a.id desc limit 1`);
   return row && { at: new Date(row.at).toISOString(), actor: row.actor, gitCommit: row.git_commit };
 }
 
 /** The identity roster gave this database when it migrated it (saved plans record it). */
 export async function readDatabaseId(db: CommonQueryMethods): Promise<string> {
-  return String(await db.oneFirst(sql.unsafe`select id::text from roster_database`));
+  return db.oneFirst(sql.type(z.object({ id: z.string() }))`select id::text as id from roster_database`);
 }

@@ -1,6 +1,7 @@
 /** `roster export --out DIR`: the organization as stored, as configuration files, to adopt roster. */
 import { readdir } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
+import { z } from 'zod';
 import { sql } from '../../db/sql.ts';
 import { packagePath } from '../../paths.ts';
 import { UserError } from '../../errors.ts';
@@ -64,7 +65,7 @@ export async function exportCommand(options: ExportCommandOptions): Promise<numb
 }
 
 async function onlyOrganization(pool: import('slonik').DatabasePool): Promise<string> {
-  const keys = (await pool.anyFirst(sql.unsafe`select key from organizations order by key`)) as readonly string[];
+  const keys = await pool.anyFirst(sql.type(z.object({ key: z.string() }))`select key from organizations order by key`);
   if (keys.length === 1) return keys[0]!;
   if (keys.length === 0) throw new UserError('the database has no organization to export');
   throw new UserError(`the database holds ${keys.length} organizations (${keys.join(', ')}); choose one with --organization`);
