@@ -3,6 +3,7 @@ import type { DriftItem, DriftKind, DriftReport, SensitiveDrift, StoredUserSumma
 import { escapeJson, escapeStrings } from './escape.ts';
 import { cell, code, MarkdownBudget } from './markdown.ts';
 import { PLAIN, type Style } from './style.ts';
+import { formatValue as value } from './value.ts';
 
 const HEADINGS: Readonly<Record<DriftKind, string>> = {
   invalid: 'In the database in a form roster will not act on',
@@ -35,13 +36,6 @@ function when(item: Pick<DriftItem, 'changedAt' | 'afterLastApply'>): string {
   if (item.changedAt === null) return '';
   const relation = item.afterLastApply === null ? '' : item.afterLastApply ? ', after the last apply' : ', not since the last apply';
   return `changed ${item.changedAt}${relation}`;
-}
-
-/** A value for text and Markdown: its strings shown as they are (callers escape them), in quotes; lists in brackets. */
-function value(v: unknown): string {
-  if (v === null || v === undefined) return '(none)';
-  if (Array.isArray(v)) return `[${v.join(', ')}]`;
-  return typeof v === 'string' ? `"${v}"` : JSON.stringify(v);
 }
 
 /** Renders a drift report as text. Pure. Every string from files or the database is escaped (render/escape.ts). */

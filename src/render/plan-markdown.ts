@@ -8,6 +8,7 @@ import { describeMaxDeactivations, describeMaxReassignments } from '../plan/guar
 import type { Change, ChangeAction, Plan } from '../plan/types.ts';
 import { cell, code, MARKDOWN_LIMIT, markdownSize } from './markdown.ts';
 import { summaryLine } from './text.ts';
+import { formatValue } from './value.ts';
 
 /** Sections longer than this fold in `<details>`, their heading and count still in sight. */
 const FOLD_OVER = 15;
@@ -161,7 +162,7 @@ function describe(change: Change): string {
       parts.push('password: _(sensitive, reset)_');
       continue;
     }
-    const show = (v: unknown) => code(v === null || v === undefined ? '(none)' : Array.isArray(v) ? `[${v.join(', ')}]` : String(v));
+    const show = (v: unknown) => code(formatValue(v, { quote: false }));
     parts.push(
       change.action === 'create'
         ? `${name}: ${show(field.after)}`

@@ -7,6 +7,7 @@ import { describeMaxDeactivations, describeMaxReassignments } from '../plan/guar
 import type { Change, FieldChange, PasswordSource, Plan, PlanSummary } from '../plan/types.ts';
 import { escapeStrings } from './escape.ts';
 import { PLAIN, type Style } from './style.ts';
+import { formatValue } from './value.ts';
 
 const SECTIONS: readonly { type: Change['type']; title: string }[] = [
   { type: 'organization', title: 'Organization' },
@@ -133,10 +134,4 @@ function listDelta(field: FieldChange<unknown>): string {
   const after = new Set<unknown>(field.after);
   const parts = [...[...after].filter((x) => !before.has(x)).map((x) => `+${String(x)}`), ...[...before].filter((x) => !after.has(x)).map((x) => `-${String(x)}`)];
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
-}
-
-function formatValue(value: unknown): string {
-  if (value === null || value === undefined) return '(none)';
-  if (Array.isArray(value)) return `[${value.join(', ')}]`;
-  return typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
 }
