@@ -9,6 +9,7 @@ import { PlanRejectedError, RosterError, UserError } from '../errors.ts';
 import { isConnectionLost, sqlState } from '../db/failures.ts';
 import { recordApply } from '../db/audit.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
+import { z } from 'zod';
 import { sql } from '../db/sql.ts';
 import type { Change, Plan, PlanSummary } from '../plan/types.ts';
 import { executeChanges } from './execute.ts';
@@ -137,18 +138,29 @@ function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, '?');
 }
 
+/** What set_config returns: the setting's new value. */
+const Setting = z.object({ setting: z.string() });
+/** The session holding an advisory lock, as pg_locks and pg_stat_activity show it to this role. */
+const LockHolder = z.object({
+  pid: z.number(),
+  application_name: z.string().nullable(),
+  usename: z.string().nullable(),
+  client: z.string().nullable(),
+  since: z.string().nullable(),
+});
+
 async function lockOrganization(tx: DatabaseTransactionConnection, organization: string, timeoutMs: number, holder: string | undefined): Promise<void> {
   if (holder !== undefined) {
     // Only roster's default name is replaced: a name chosen in the connection string stays, as its owner wants.
-    await tx.query(sql.unsafe`
-      select set_config('application_name', ${sessionName(holder)}, true) where current_setting('application_name') = 'roster'`);
+    await tx.query(sql.type(Setting)`
+      select set_config('application_name', ${sessionName(holder)}, true) as setting where current_setting('application_name') = 'roster'`);
   }
-  await tx.query(sql.unsafe`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true)`);
+  await tx.query(sql.type(Setting)`select set_config('lock_timeout', ${`${Math.max(1, Math.round(timeoutMs))}ms`}, true) as setting`);
   const key = organizationLockKey(organization);
   try {
     // In a savepoint, so that the transaction can still ask who holds the lock when the wait times out.
     await tx.transaction(async (attempt) => {
-      await attempt.query(sql.unsafe`select pg_advisory_xact_lock(${key.toString()}::bigint)`);
+      await attempt.query(sql.type(z.object({ locked: z.literal(1) }))`select 1 as locked from pg_advisory_xact_lock(${key.toString()}::bigint)`);
     });
   } catch (error) {
     if (sqlState(error) === '55P03') {
@@ -162,7 +174,7 @@ async function lockOrganization(tx: DatabaseTransactionConnection, organization:
     throw error;
   }
   // The wait is over: the apply's own statements are not bound by it.
-  await tx.query(sql.unsafe`select set_config('lock_timeout', '0', true)`);
+  await tx.query(sql.type(Setting)`select set_config('lock_timeout', '0', true) as setting`);
 }
 
 /**
@@ -174,14 +186,14 @@ async function describeLockHolder(tx: DatabaseTransactionConnection, key: bigint
   const unsigned = BigInt.asUintN(64, key);
   const high = (unsigned >> 32n).toString();
   const low = (unsigned & 0xffffffffn).toString();
-  const row = (await tx.maybeOne(sql.unsafe`
+  const row = await tx.maybeOne(sql.type(LockHolder)`
     select a.pid::int as pid, a.application_name, a.usename::text as usename, host(a.client_addr) as client,
            to_char(a.xact_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') as since
       from pg_locks l join pg_stat_activity a on a.pid = l.pid
      where l.locktype = 'advisory' and l.granted and l.objsubid = 1
        and l.database = (select oid from pg_database where datname = current_database())
        and l.classid::bigint = ${high}::bigint and l.objid::bigint = ${low}::bigint
-     limit 1`)) as { pid: number; application_name: string | null; usename: string | null; client: string | null; since: string | null } | null;
+     limit 1`);
   if (row === null) return null;
   const parts = [
     row.application_name ? `held by "${printable(row.application_name)}"` : 'held by a session',
