@@ -45,3 +45,43 @@ export async function digestConfigFiles(paths: readonly string[], cwd: string): 
   );
   return digests.sort((a, b) => compareStrings(a.path, b.path));
 }
+
+/**
+ * Which configuration paths a saved plan may be applied with. Paths given on the command line must be exactly the
+ * recorded ones. Without them, an authenticated plan's recorded paths are trusted (its MAC covers them); an
+ * unauthenticated plan may name only paths inside the working directory, so that an edited plan file cannot send
+ * apply to files elsewhere (an artifact's directory, another checkout) that nobody reviewed. Returns the paths to
+ * use; throws {@link UserError} saying what to do.
+ */
+export function configPathsToApply(options: {
+  readonly recorded: readonly string[];
+  readonly given: readonly string[];
+  readonly authenticated: boolean;
+  readonly cwd: string;
+  readonly source: string;
+}): readonly string[] {
+  const { recorded, given, source } = options;
+  const shown = (paths: readonly string[]) => paths.map((p) => `'${p}'`).join(', ');
+  if (given.length > 0) {
+    const named = recordedPaths(given, options.cwd);
+    const same = named.length === recorded.length && [...named].sort(compareStrings).every((p, i) => p === [...recorded].sort(compareStrings)[i]);
+    if (!same) {
+      throw new UserError(
+        `${source} was made from the configuration paths ${shown(recorded)}, not ${shown(named)}; nothing was applied. ` +
+          'Apply it with the paths it was planned from, or make and review a new plan.',
+      );
+    }
+    return recorded;
+  }
+  if (!options.authenticated) {
+    const outside = recorded.filter((p) => isAbsolute(p) || p === '..' || p.startsWith('../'));
+    if (outside.length > 0) {
+      throw new UserError(
+        `${source} names configuration paths outside this directory (${shown(outside)}), and without ROSTER_PLAN_KEY a plan file ` +
+          'does not choose which files apply; nothing was applied. Name them on the command line ' +
+          `(roster apply ${source} ${recorded.join(' ')}), run apply where they are, or plan and apply with ROSTER_PLAN_KEY set.`,
+      );
+    }
+  }
+  return recorded;
+}

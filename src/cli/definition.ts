@@ -165,10 +165,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Shows the plan and asks for confirmation (no lock is held while you read), then takes the organization\'s lock, checks that no row the plan changes moved meanwhile (else shows the new plan and asks again), and applies it in one transaction. With --yes it plans under the lock instead. Users missing from the files are deactivated, never deleted. Without a terminal, --yes is required.',
       'Given a plan file (from plan --out), applies exactly that plan without asking: it must have been made from the same configuration files as found here, for this organization and database, and the files must still plan exactly its changes; it is refused if a row it changes moved since. A plan already applied is reported as such (exit 0). With $ROSTER_PLAN_KEY set (the same key as the plan job), the file\'s MAC is checked.',
     ].join('\n\n'),
-    args: '[PATH... | PLAN.json]',
+    args: '[PATH... | PLAN.json [PATH...]]',
     argsComplete: 'file',
     options: [
-      { name: 'plan', type: 'string', value: 'FILE', describe: 'apply this plan file (a single PATH ending in .json means the same)' },
+      { name: 'plan', type: 'string', value: 'FILE', describe: 'apply this plan file (a first PATH ending in .json means the same; PATHs after it must be those it was planned from)' },
       { name: 'yes', alias: 'y', type: 'boolean', describe: 'apply without asking (for CI, after the plan was reviewed)' },
       { name: 'ignore-files', type: 'boolean', describe: 'apply the plan file without its configuration files (needs $ROSTER_PLAN_KEY)' },
       { name: 'actor', type: 'string', value: 'NAME', describe: 'who applies, for the audit trail (default: the OS user)', envNote: 'ROSTER_ACTOR', complete: 'none' },

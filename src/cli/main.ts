@@ -85,17 +85,19 @@ async function dispatch(argv: readonly string[], io: CliIo, columns: number | un
     }
     case 'apply': {
       // `roster apply plan.json` is short for `roster apply --plan plan.json`.
+      // `roster apply plan.json org/` binds the plan to the configuration paths named after it.
       let planFile = string(values, 'plan');
-      if (planFile === undefined && paths.length === 1 && /\.json$/i.test(paths[0]!)) planFile = paths[0];
-      if (planFile !== undefined && paths.length > 0 && paths[0] !== planFile) {
-        throw new UserError(`apply takes either configuration paths or a plan file, not both\n${usage('apply')}`);
+      let configPaths = paths;
+      if (planFile === undefined && paths.length >= 1 && /\.json$/i.test(paths[0]!)) {
+        planFile = paths[0];
+        configPaths = paths.slice(1);
       }
       if (planFile === undefined && values['ignore-files'] === true) {
         throw new UserError(`--ignore-files applies to a plan file only\n${usage('apply')}`);
       }
       const { applyCommand } = await import('./commands/apply.ts');
       return applyCommand({
-        paths: planFile === undefined ? paths : [],
+        paths: configPaths,
         planFile,
         ignoreFiles: values['ignore-files'] === true,
         limits: limits(),

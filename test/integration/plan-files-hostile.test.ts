@@ -116,6 +116,35 @@ describe('a saved plan is bound to its configuration files', () => {
     expect(await userRow(db.pool, 'branch', 'carol@branch.com')).toMatchObject({ active: true });
   });
 
+  it('refuses a plan file edited to point at unreviewed files elsewhere (no key), and binds to the paths named after it', async () => {
+    await seed(team('redirect'));
+    const reviewed = await savePlan(team('redirect'));
+    // The attacker plans their own files (an admin nobody reviewed) somewhere else: the artifact's directory, /tmp…
+    const evil = await checkout(team('redirect', { users: [...team('redirect').users, user('mallory@evil.com', { role: 'admin' })] }));
+    expect((await roster(evil, ['plan', 'org', '--out', 'plan.json'])).code).toBe(0);
+    await writeFile(join(reviewed, 'plan.json'), await readFile(join(evil, 'plan.json')));
+    await forge(reviewed, (plan) => {
+      plan.configPaths = [join(evil, 'org')];
+      plan.configFiles = plan.configFiles.map((f: { path: string; sha256: string }) => ({ ...f, path: join(evil, f.path) }));
+    });
+    const before = await snapshot(db.pool, 'redirect');
+    const outside = await spawnRoster(['apply', 'plan.json', '--yes'], { cwd: reviewed, env: { DATABASE_URL: db.url } });
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toContain('names configuration paths outside this directory');
+    expect(outside.stderr).toContain('nothing was applied');
+    // Named on the command line (as the GitHub Action does), the paths must be exactly the recorded ones.
+    const named = await roster(reviewed, ['apply', 'plan.json', 'org']);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain(`was made from the configuration paths '${join(evil, 'org')}', not 'org'`);
+    expect(await snapshot(db.pool, 'redirect')).toBe(before);
+    expect(await userRow(db.pool, 'redirect', 'mallory@evil.com')).toBeNull();
+    // The reviewed plan, applied with the paths it was planned from, applies.
+    const honest = await savePlan(team('redirect', { name: 'Redirect Inc.' }));
+    const applied = await roster(honest, ['apply', 'plan.json', 'org']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(await db.pool.oneFirst(sql.unsafe`select name from organizations where key = 'redirect'`)).toBe('Redirect Inc.');
+  });
+
   it('names files added and removed since the plan was made', async () => {
     await seed(team('moved'));
     const dir = await savePlan(team('moved', { name: 'Moved Inc.' }));

@@ -42,14 +42,14 @@ import type { Change, GuardLimits, Plan, SavedPlan } from '../../plan/types.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText, summaryLine } from '../../render/text.ts';
 import { ROSTER_VERSION } from '../../version.ts';
-import { digestConfigFiles } from '../config-files.ts';
+import { configPathsToApply, digestConfigFiles } from '../config-files.ts';
 import { actorName, gitCommit } from '../context.ts';
 import { ask, phase, type CliIo } from '../io.ts';
 import { PreparedPasswords } from '../prepared-passwords.ts';
 import { configHash, loadConfiguration, readSnapshot, usingDatabase } from '../session.ts';
 
 export interface ApplyCommandOptions {
-  /** Configuration paths; or, with `planFile`, none. */
+  /** Configuration paths; with `planFile`, the paths it must have been planned from (optional). */
   readonly paths: readonly string[];
   /** A plan file written by `plan --out`: apply exactly it. */
   readonly planFile: string | undefined;
@@ -177,11 +177,21 @@ async function applySavedPlan(options: ApplyCommandOptions, source: string): Pro
   const saved = parseSavedPlan(await readPlanText(source, io), source, key);
   const isPlanFile = (path: string) => resolve(io.cwd, path) === resolve(io.cwd, source);
   let config: DesiredConfig | null = null;
+  if (options.ignoreFiles && options.paths.length > 0) {
+    throw new PlanFileError('--ignore-files applies the plan file without configuration files: name no configuration paths with it');
+  }
   if (!options.ignoreFiles) {
-    const found = await phase(io, 'files', () => digestConfigFiles(saved.configPaths, io.cwd));
+    const configPaths = configPathsToApply({
+      recorded: saved.configPaths,
+      given: options.paths,
+      authenticated: isAuthenticated(saved),
+      cwd: io.cwd,
+      source,
+    });
+    const found = await phase(io, 'files', () => digestConfigFiles(configPaths, io.cwd));
     const differences = compareConfigFiles(saved.configFiles, found);
     if (filesDiffer(differences)) throw new PlanFileError(describeFileDifferences(source, saved, differences));
-    config = (await loadConfiguration(saved.configPaths, io, { cache: false })).config;
+    config = (await loadConfiguration(configPaths, io, { cache: false })).config;
     if (config.state.organization.key !== saved.organization) {
       throw new PlanMismatchError(
         `${source} is for organization ${escapeText(saved.organization)}, but the files it was made from describe organization ` +
