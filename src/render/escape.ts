@@ -5,12 +5,13 @@
  */
 
 /**
- * C0 controls (tab and line breaks included), DEL, C1 controls (U+0085 included), the soft hyphen, the Arabic letter
- * mark, zero-width characters and directional marks (U+200B–U+200F), line and paragraph separators, bidirectional
+ * C0 controls (tab and line breaks included), DEL, C1 controls (U+0085 included), spaces other than the ordinary
+ * one (U+00A0, U+1680, U+2000–U+200A, U+202F, U+205F, U+3000: they look like a space in a review, but an email holding
+ * one is another login), the soft hyphen, the Arabic letter mark, zero-width characters and directional marks (U+200B–U+200F), line and paragraph separators, bidirectional
  * embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), invisible operators (U+2060–U+2064), the byte
  * order mark, interlinear annotation controls, and unpaired surrogates.
  */
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|[\ud800-\udfff]/gu;
+const UNSAFE = /[\u0000-\u001f\u007f-\u00a0\u00ad\u1680\u2000-\u200a\u202f\u205f\u3000\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]|[\ud800-\udfff]/gu;
 
 /** `text` with every unsafe character (see {@link UNSAFE}) written as a `\u{…}` escape. Pure; safe for any string. */
 export function escapeText(text: string): string {
@@ -42,7 +43,7 @@ export function quoteText(text: string): string {
 }
 
 // What JSON.stringify leaves raw among the unsafe characters (it already escapes C0 controls and lone surrogates).
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]/g;
+const UNSAFE_IN_JSON = /[\u007f-\u00a0\u00ad\u1680\u2000-\u200a\u202f\u205f\u3000\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]/g;
 
 /**
  * JSON text (from JSON.stringify) with every unsafe character written as a JSON `\uXXXX` escape: the same data for a

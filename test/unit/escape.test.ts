@@ -9,7 +9,8 @@ import { testSize } from '../support/scale.ts';
 /** Characters no output may carry raw. */
 const UNSAFE = [
   ...Array.from({ length: 0x20 }, (_, i) => String.fromCharCode(i)),
-  ...Array.from({ length: 0x21 }, (_, i) => String.fromCharCode(0x7f + i)),
+  ...Array.from({ length: 0x22 }, (_, i) => String.fromCharCode(0x7f + i)),
+  '\u1680', ...Array.from({ length: 0xb }, (_, i) => String.fromCharCode(0x2000 + i)), '\u202f', '\u205f', '\u3000',
   '\u00ad', '\u061c', '\u200b', '\u200c', '\u200d', '\u200e', '\u200f', '\u2028', '\u2029',
   '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2060', '\u2066', '\u2067', '\u2068', '\u2069', '\ufeff',
   '\ud800', '\udfff',
@@ -28,6 +29,8 @@ describe('escapeText', () => {
     ['line\u2028sep', 'line\\u{2028}sep'],
     ['zero\u200bwidth\ufeff', 'zero\\u{200b}width\\u{feff}'],
     ['lone \ud800', 'lone \\u{d800}'],
+    ['ivan\u00a0@acme.com', 'ivan\\u{a0}@acme.com'],
+    ['thin\u2009space, ideographic\u3000space', 'thin\\u{2009}space, ideographic\\u{3000}space'],
     ['pair 😀 ok, Zoë, 李', 'pair 😀 ok, Zoë, 李'],
   ])('escapes %j', (input, expected) => {
     expect(escapeText(input)).toBe(expected);
