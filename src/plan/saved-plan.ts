@@ -12,6 +12,7 @@ import { Ajv } from 'ajv';
 import { compareStrings, UserError } from '../errors.ts';
 import { escapeText } from '../render/escape.ts';
 import { readPackageJson } from '../paths.ts';
+import { COMPANY_FIELDS, fieldValue, ORGANIZATION_FIELDS, ROLE_FIELDS, sameValue, USER_FIELDS, withNormalizedFields, type FieldDescriptor } from '../model/fields.ts';
 import { emailKey, normalizeText, rowId, type OrgState, type UserSpec } from '../model/state.ts';
 import { PLAN_FORMAT_VERSION, storedEmail, type Change, type ConfigFileDigest, type PasswordSource, type Plan, type SavedPlan } from './types.ts';
 
@@ -266,6 +267,20 @@ function describeDifference(saved: Change, fresh: Change): string {
   return `${parts.join(', ')} differ${parts.length === 1 ? 's' : ''}`;
 }
 
+/** Whether `spec` holds the value each of `fields` the change carries sets, both in normal form (model/fields.ts). */
+function holdsFields(fields: readonly FieldDescriptor[], spec: object, changes: object): boolean {
+  const wanted: Record<string, unknown> = {};
+  const carried = fields.filter((field) => {
+    const change: unknown = (changes as Record<string, unknown>)[field.name];
+    if (typeof change !== 'object' || change === null || !('after' in change)) return false;
+    wanted[field.name] = change.after;
+    return true;
+  });
+  const stored = withNormalizedFields(carried, spec, normalizeText);
+  const meant = withNormalizedFields(carried, wanted, normalizeText);
+  return carried.every((field) => sameValue(field, fieldValue(stored, field), fieldValue(meant, field)));
+}
+
 /**
  * Whether every change is already in effect in `state`: each row holds the values the change sets (a created row
  * exists, a deleted one is gone). True for a plan that was applied already; false when any change would still
@@ -275,27 +290,19 @@ export function alreadyInEffect(changes: readonly Change[], state: OrgState | nu
   if (changes.length === 0) return false;
   if (state === null) return false;
   const users = new Map<string, UserSpec>(state.users.map((u) => [emailKey(u.email), u]));
-  const same = (a: string | null | undefined, b: string | null | undefined) =>
-    (a === null || a === undefined ? null : normalizeText(a)) === (b === null || b === undefined ? null : normalizeText(b));
   return changes.every((change) => {
     switch (change.type) {
       case 'organization':
-        return state.organization.key === change.key && (!change.fields.name || same(state.organization.name, change.fields.name.after));
+        return state.organization.key === change.key && holdsFields(ORGANIZATION_FIELDS, state.organization, change.fields);
       case 'company': {
         const company = state.companies.find((c) => c.key === change.key);
         if (change.action === 'delete') return company === undefined;
-        return company !== undefined && (!change.fields.name || same(company.name, change.fields.name.after));
+        return company !== undefined && holdsFields(COMPANY_FIELDS, company, change.fields);
       }
       case 'role': {
         const role = state.roles.find((r) => r.key === change.key);
         if (change.action === 'delete') return role === undefined;
-        const f = change.fields;
-        return (
-          role !== undefined &&
-          (!f.name || same(role.name, f.name.after)) &&
-          (!f.description || same(role.description === null || role.description.trim() === '' ? null : role.description, f.description.after)) &&
-          (!f.permissions || canonicalJson([...new Set(role.permissions)].sort(compareStrings)) === canonicalJson([...new Set(f.permissions.after ?? [])].sort(compareStrings)))
-        );
+        return role !== undefined && holdsFields(ROLE_FIELDS, role, change.fields);
       }
       case 'user': {
         const email = change.action === 'create' ? change.key : (change.fields.email?.after ?? change.key);
@@ -304,10 +311,7 @@ export function alreadyInEffect(changes: readonly Change[], state: OrgState | nu
         const f = change.fields;
         const fieldsHold =
           (!f.email || emailKey(user.email) === emailKey(f.email.after ?? '')) &&
-          (!f.firstName || same(user.firstName, f.firstName.after)) &&
-          (!f.lastName || same(user.lastName, f.lastName.after)) &&
-          (!f.role || user.role === f.role.after) &&
-          (!f.company || user.company === f.company.after) &&
+          holdsFields(USER_FIELDS, user, f) &&
           (!f.resetPassword || user.resetPassword === f.resetPassword.after);
         if (!fieldsHold) return false;
         if (change.action === 'create') return user.active === change.active;
