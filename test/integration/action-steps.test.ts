@@ -175,6 +175,19 @@ describe("action.yml's steps", () => {
     const reporting = await runStep('drift', job, { ...inputs, 'fail-on-drift': 'false' });
     expect(reporting.code).toBe(0);
     expect(reporting.outputs['has-changes']).toBe('true');
+
+    // A backdoor administrator inserted by hand is sensitive drift: the step fails even with fail-on-drift false.
+    await db.pool.query(sql.unsafe`
+      insert into users (organization_id, email, first_name, last_name, role_id, company_id, active)
+      select o.id, 'backdoor@evil.example', 'Back', 'Door', r.id, c.id, true
+        from organizations o join roles r on r.organization_id = o.id and r.key = 'admin'
+        join companies c on c.organization_id = o.id and c.key = 'hq'
+       where o.key = 'drifting'`);
+    const sensitive = await runStep('drift', job, { ...inputs, 'fail-on-drift': 'false' });
+    expect(sensitive.code, sensitive.log).toBe(1);
+    expect(sensitive.outputs['has-changes']).toBe('true');
+    expect(sensitive.log).toContain('backdoor@evil.example');
+    expect(sensitive.log).toContain('::error title=roster::sensitive drift');
   }, 300_000);
 
   it("plans nothing when the database secret is missing (a fork's pull request)", async () => {

@@ -162,7 +162,7 @@ describe('pinning and roles', () => {
     expect(applySteps[0]!.run).toContain('reviewed-plan.mjs');
     expect(applySteps[1]!.with).toMatchObject({ 'run-id': '${{ steps.reviewed.outputs.run-id }}' });
     const script = applySteps[2]!.run!;
-    expect(script.indexOf('roster apply "$plan" --yes')).toBeGreaterThan(-1);
+    expect(script.indexOf('roster apply "$plan" "${paths[@]}" --yes')).toBeGreaterThan(-1);
     expect(script.indexOf('roster plan "${paths[@]}" --detailed-exitcode')).toBeGreaterThan(script.indexOf('roster apply'));
     expect(applySteps[4]!.if).toContain("steps.apply.outputs.converged != 'yes'");
   });
