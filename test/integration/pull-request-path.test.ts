@@ -95,7 +95,11 @@ describe('every plan says which database it was made against, never a password',
     const markdown = await runRoster(['plan', '.', '--format', 'markdown', '--database-url', url.toString()], { cwd: dir });
     expect(markdown.stdout).toContain(`Database: \`${expected}\``);
     expect(markdown.stdout).toContain('Guard rails: max deactivations default');
-    for (const output of [text, json, markdown]) expect(output.stdout + output.stderr).not.toContain('Sup3r-S3cret-Pw');
+    // apply prints the same plan before it applies: it names the database too.
+    const applied = await runRoster(['apply', '.', '--yes', '--database-url', url.toString()], { cwd: dir, env: { BOSS_PASSWORD: 'boss-password-for-tests' } });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain(`Database: ${expected}.`);
+    for (const output of [text, json, markdown, applied]) expect(output.stdout + output.stderr).not.toContain('Sup3r-S3cret-Pw');
   });
 });
 

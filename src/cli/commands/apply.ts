@@ -38,7 +38,8 @@ import {
 } from '../../plan/saved-plan.ts';
 import { findSensitiveChanges } from '../../plan/sensitive.ts';
 import { simulate } from '../../plan/simulate.ts';
-import type { Change, GuardLimits, Plan, SavedPlan } from '../../plan/types.ts';
+import { withDatabaseTarget, type Change, type GuardLimits, type Plan, type SavedPlan } from '../../plan/types.ts';
+import { databaseTarget } from '../../db/target.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { renderPlanText, summaryLine } from '../../render/text.ts';
 import { ROSTER_VERSION } from '../../version.ts';
@@ -128,7 +129,7 @@ async function confirmThenApply(
   for (;;) {
     const snapshot = await readSnapshot(database, organization, io);
     const plan = await phase(io, 'plan', async () => planFromConfig(config, snapshot, options.limits));
-    printPlan(io, plan);
+    printPlan(io, plan, database);
     assertApplicable(plan);
     if (plan.changes.length === 0) return 0;
     assertCanAsk(options);
@@ -277,13 +278,13 @@ async function underLockWithPasswords(
             const decided = await plan(stored);
             if (decided === null) return null;
             if (decided.problems.length + decided.guards.violations.length > 0 || decided.changes.length === 0) {
-              printPlan(io, decided);
+              printPlan(io, decided, database);
               assertApplicable(decided);
               return null;
             }
             const missing = passwords.missing(decided.changes);
             if (missing.length > 0) throw new PasswordsNeeded(missing);
-            printPlan(io, decided);
+            printPlan(io, decided, database);
             return { plan: decided, passwordHashes: passwords.hashesFor(decided.changes), audit } satisfies Decision;
           },
         }),
@@ -349,8 +350,10 @@ function describeFileDifferences(source: string, saved: SavedPlan, differences: 
   );
 }
 
-function printPlan(io: CliIo, plan: Plan): void {
-  io.stdout.write(renderPlanText(plan, chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env })));
+/** Prints the plan as `plan` would, naming the database it is applied to. */
+function printPlan(io: CliIo, plan: Plan, database: Database): void {
+  const shown = withDatabaseTarget(plan, databaseTarget(database));
+  io.stdout.write(renderPlanText(shown, chooseStyle({ isTTY: io.stdout.isTTY === true, env: io.env })));
 }
 
 function reportApplied(options: ApplyCommandOptions, organization: string, result: ApplyResult): number {
