@@ -167,11 +167,9 @@ export function normalizeState(state: OrgState): OrgState {
     companies: state.companies.map((c) => withNormalizedFields(COMPANY_FIELDS, c, normalizeText)).sort((a, b) => compareStrings(a.key, b.key)),
     roles: state.roles.map((r) => withNormalizedFields(ROLE_FIELDS, r, normalizeText)).sort((a, b) => compareStrings(a.key, b.key)),
     users: sortedBy(
-      state.users.map((u) => ({
-        ...withNormalizedFields(USER_FIELDS, u, normalizeText),
-        email: normalizeText(u.email),
-        formerEmails: [...new Set(u.formerEmails.map(normalizeText))],
-      })),
+      state.users.map((u) =>
+        withNormalizedFields(USER_FIELDS, u, normalizeText, { email: normalizeText(u.email), formerEmails: [...new Set(u.formerEmails.map(normalizeText))] }),
+      ),
       (u) => emailKey(u.email),
     ),
   };
