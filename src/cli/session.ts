@@ -1,19 +1,17 @@
-/** Steps the commands share: load the configuration, use the database, read a snapshot of the state. */
-import { createHash } from 'node:crypto';
+/**
+ * Steps the commands share with the database: open and use it, read a snapshot of the state. Loading the
+ * configuration lives in configuration.ts, which loads no database library (validate starts without them).
+ */
 import type { DatabaseTransactionConnection } from 'slonik';
-import type { DesiredConfig } from '../config/assemble.ts';
-import { cacheEnabled, configKey, fromCachedConfig, readCache, toCachedConfig, writeCache, type CachedConfig } from '../config/cache.ts';
-import { discoverFiles, displayPath } from '../config/discover.ts';
-import { readConfigFiles } from '../config/read-files.ts';
-import { assertPasswordFilesConfined } from '../config/password-references.ts';
 import { CommitOutcomeUnknownError } from '../apply/apply.ts';
 import { openDatabase, type Database } from '../db/connection.ts';
 import { explainDatabaseFailure } from '../db/failures.ts';
 import { readOrganization, type StoredOrganization } from '../db/read-state.ts';
 import { NoRows, sql } from '../db/sql.ts';
-import { normalizeState, type OrgState } from '../model/state.ts';
 import { databaseUrl } from './context.ts';
 import { phase, type CliIo } from './io.ts';
+
+export { configHash, loadConfiguration } from './configuration.ts';
 
 /**
  * Opens the database named by the flag, DATABASE_URL, or the embedded one (migrating it when asked). The caller
@@ -60,44 +58,6 @@ export async function usingDatabase<T>(
   return result;
 }
 
-/**
- * Loads and validates the configuration, from the cache when the same files were loaded by the same code before.
- * `cache: false` neither reads nor writes the cache: the files themselves are parsed, as `apply` needs (a cache is
- * never a source of truth for what is written) and as editing them needs. Returns it with its cache key.
- * Throws ConfigError, UserError.
- */
-export async function loadConfiguration(
-  paths: readonly string[],
-  io: CliIo,
-  options: { cache?: boolean } = {},
-): Promise<{ config: DesiredConfig; key: string }> {
-  return phase(io, 'load', async () => {
-    const files = await discoverFiles({ paths, cwd: io.cwd });
-    const contents = await readConfigFiles(files, io.cwd);
-    const shown = files.map((file, i) => ({ shown: displayPath(file, io.cwd), content: contents[i]! }));
-    const key = await configKey(shown);
-    const useCache = options.cache !== false && cacheEnabled(io.env);
-    if (useCache) {
-      const hit = await readCache<CachedConfig>(io.cwd, 'config', key);
-      const config = hit && fromCachedConfig(hit, shown);
-      if (config) return { config: await confinedPasswordFiles(config, paths, io), key };
-    }
-    const { configFromContents } = await import('../config/load.ts');
-    const config = await confinedPasswordFiles(await configFromContents(files, contents, io.cwd), paths, io);
-    if (useCache) {
-      const cached = toCachedConfig(config, shown);
-      if (cached) await writeCache(io.cwd, 'config', key, cached);
-    }
-    return { config, key };
-  });
-}
-
-/** `config` once its password files are known to be inside the configuration (config/password-references.ts). */
-async function confinedPasswordFiles(config: DesiredConfig, paths: readonly string[], io: CliIo): Promise<DesiredConfig> {
-  await assertPasswordFilesConfined(config, { paths, cwd: io.cwd, env: io.env });
-  return config;
-}
-
 /** Runs `read` in one consistent, read-only snapshot of the database. */
 export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransactionConnection) => Promise<T>): Promise<T> {
   return database.pool.transaction(async (tx) => {
@@ -110,9 +70,4 @@ export function inSnapshot<T>(database: Database, read: (tx: DatabaseTransaction
 export async function readSnapshot(database: Database, key: string, io?: CliIo): Promise<StoredOrganization | null> {
   const read = () => inSnapshot(database, (tx) => readOrganization(tx, key));
   return io ? phase(io, 'read', read) : read();
-}
-
-/** A digest of the desired state's normal form: equal for configurations that mean the same thing. */
-export function configHash(state: OrgState): string {
-  return 'sha256:' + createHash('sha256').update(JSON.stringify(normalizeState(state))).digest('hex');
 }

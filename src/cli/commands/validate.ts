@@ -3,7 +3,7 @@ import { ConfigError, type Diagnostic, type SourcePosition } from '../../errors.
 import { escapeJson } from '../../render/escape.ts';
 import type { CliIo } from '../io.ts';
 import { counted } from '../plural.ts';
-import { loadConfiguration } from '../session.ts';
+import { loadConfiguration } from '../configuration.ts';
 
 export type ValidateFormat = 'text' | 'json';
 
