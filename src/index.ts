@@ -39,7 +39,7 @@ export type {
   UserLimit,
   SavedPlan,
 } from './plan/types.ts';
-export type { DriftReport, DriftItem, DriftKind } from './drift/types.ts';
+export type { DriftReport, DriftItem, DriftKind, SensitiveDrift, SensitiveDriftKind, StoredUserSummary } from './drift/types.ts';
 export type { Diagnostic, SourcePosition } from './errors.ts';
 export type { Style } from './render/style.ts';
 

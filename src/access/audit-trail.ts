@@ -93,7 +93,7 @@ export function parseAuditChanges(text: string): { changes: AuditChange[]; unrea
  * audit_applies.changes: throws UserError saying so when the role lacks it; otherwise only what the database throws.
  */
 export async function readAuditTrail(db: CommonQueryMethods, key: string): Promise<AuditTrail> {
-  const readable = z.boolean().parse(await db.oneFirst(sql.unsafe`select has_column_privilege('audit_applies', 'changes', 'select')`));
+  const readable = await db.oneFirst(sql.type(z.object({ readable: z.boolean() }))`select has_column_privilege('audit_applies', 'changes', 'select') as readable`);
   if (!readable) {
     throw new UserError(
       "this database role cannot read the audit trail's changes (audit_applies.changes), which say who changed each row; " +
@@ -101,7 +101,9 @@ export async function readAuditTrail(db: CommonQueryMethods, key: string): Promi
         'or one given `grant select (changes) on audit_applies to ROLE`), then run roster again.',
     );
   }
-  const rows = await db.any(sql.unsafe`
+  // The columns' types are the database's own (casts and NOT NULL): a row always fits ApplyRow; what a hand-made
+  // row can get wrong is the changes' JSON, parsed leniently below.
+  const rows = await db.any(sql.type(ApplyRow)`
     select a.id::int as id, floor(extract(epoch from a.applied_at) * 1000)::float8 as at, a.actor, a.database_role,
            a.git_commit, a.changes::text as changes
       from audit_applies a join organizations o on o.id = a.organization_id
@@ -109,20 +111,15 @@ export async function readAuditTrail(db: CommonQueryMethods, key: string): Promi
      order by a.id`);
   const applies: AuditApply[] = [];
   let unreadableChanges = 0;
-  for (const raw of rows) {
-    const row = ApplyRow.safeParse(raw);
-    if (!row.success) {
-      unreadableChanges++;
-      continue;
-    }
-    const { changes, unreadable } = parseAuditChanges(row.data.changes);
+  for (const row of rows) {
+    const { changes, unreadable } = parseAuditChanges(row.changes);
     unreadableChanges += unreadable;
     applies.push({
-      id: row.data.id,
-      atMs: row.data.at,
-      actor: row.data.actor,
-      databaseRole: row.data.database_role,
-      gitCommit: row.data.git_commit,
+      id: row.id,
+      atMs: row.at,
+      actor: row.actor,
+      databaseRole: row.database_role,
+      gitCommit: row.git_commit,
       changes,
     });
   }

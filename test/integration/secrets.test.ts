@@ -97,7 +97,7 @@ describe('passwords and secrets', () => {
     const planFile = join(dir, 'plan.json');
     record('plan --out', await runRoster(['plan', dir, '--out', planFile], { env: baseEnv }));
     seen.outputs.push({ what: 'plan file', text: await readFile(planFile, 'utf8') });
-    const applied = record('apply plan file', await runRoster(['apply', planFile, '--yes'], { env: withSecret }));
+    const applied = record('apply plan file', await runRoster(['apply', planFile, dir, '--yes'], { env: withSecret }));
     expect(applied.code).toBe(0);
     record('plan after', await runRoster(['plan', dir, '--detailed-exitcode'], { env: baseEnv }));
 

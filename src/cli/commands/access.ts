@@ -41,7 +41,7 @@ export interface StoredWithAudit {
   readonly audit: AuditTrail;
 }
 
-const OrganizationKeys = z.array(z.object({ key: z.string() }));
+const OrganizationKey = z.object({ key: z.string() });
 
 /**
  * Reads organization `key` (else the only one the database holds) and its audit trail in one read-only snapshot.
@@ -62,7 +62,7 @@ export async function readStoredWithAudit(options: { key: string | null; databas
 }
 
 async function onlyOrganization(db: CommonQueryMethods, command: string): Promise<string> {
-  const keys = OrganizationKeys.parse(await db.any(sql.unsafe`select key from organizations order by key limit 21`)).map((row) => row.key);
+  const keys = (await db.any(sql.type(OrganizationKey)`select key from organizations order by key limit 21`)).map((row) => row.key);
   if (keys.length === 1) return keys[0]!;
   if (keys.length === 0) throw new UserError('the database holds no organization yet: apply a configuration first');
   throw new UserError(`the database holds several organizations (${keys.slice(0, 20).map(escapeText).join(', ')}${keys.length > 20 ? ', …' : ''}): name one with --organization KEY, or give the files of one (roster ${command} PATH)`);

@@ -5,16 +5,14 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { loadConfig } from '../../config/load.ts';
 import { readLastApply, readOrganization } from '../../db/read-state.ts';
 import { acceptDrift } from '../../drift/accept.ts';
 import { detectDrift } from '../../drift/detect.ts';
 import { driftItemKey, selectDriftToAccept, type DriftSelection } from '../../drift/select.ts';
 import type { DriftReport } from '../../drift/types.ts';
 import { ConfigError, UserError } from '../../errors.ts';
-import { escapeText } from '../../render/escape.ts';
 import { renderDriftJson, renderDriftMarkdown, renderDriftText } from '../../render/drift.ts';
-import { escapeLines } from '../../render/escape.ts';
+import { escapeLines, escapeText } from '../../render/escape.ts';
 import { chooseStyle } from '../../render/style.ts';
 import { appendStepSummary } from '../github.ts';
 import { phase, type CliIo } from '../io.ts';
@@ -95,7 +93,8 @@ export async function driftCommand(options: DriftCommandOptions): Promise<number
   const write = (text: string, bom: boolean) => (bom ? `\uFEFF${text}` : text);
   for (const r of rewrites) await writeFile(resolve(io.cwd, r.file.path), write(r.after, r.file.bom));
   try {
-    await loadConfig({ paths: options.paths, cwd: io.cwd });
+    // Read back as apply would: the files themselves, never the cache.
+    await loadConfiguration(options.paths, io, { cache: false });
   } catch (error) {
     for (const r of rewrites) await writeFile(resolve(io.cwd, r.file.path), write(r.before, r.file.bom));
     const detail = error instanceof ConfigError ? error.diagnostics.map((d) => d.message).join('; ') : (error as Error).message;
